@@ -1,0 +1,137 @@
+/**
+ * The snapshot: one frozen object holding everything a request needs — validated config, set-up plugins, sorted hook
+ * lists, the model table, compiled client auth and derived settings. A request reads it once at entry.
+ */
+import { compileClientAuth, type ClientAuth } from "../http/client-auth.ts";
+import type { Logger } from "../log.ts";
+import { compileHooks, type CompiledHooks } from "../plugin/hooks.ts";
+import { type Mount, PluginInstance, type RegisteredProvider } from "../plugin/instance.ts";
+import { type AnyPluginDefinition, type PluginRequest, resolvePlugins } from "../plugin/load.ts";
+import { ModelTable } from "../routing/model-table.ts";
+import type { Strategy } from "../routing/selector.ts";
+import type { LoadedConfig } from "./load.ts";
+import { isCpaNativePlugins, type SwitchyardConfig } from "./schema.ts";
+
+/** Values derived from the config once, in the units the hot path wants. */
+export interface SnapshotSettings {
+  readonly strategy: Strategy;
+  readonly keepaliveMs: number;
+  readonly nonstreamKeepaliveMs: number;
+  readonly maxBodyBytes: number;
+}
+
+export interface Snapshot {
+  /** Increases by one per successful build. */
+  readonly version: number;
+  readonly loaded: LoadedConfig;
+  readonly config: SwitchyardConfig;
+  readonly log: Logger;
+  readonly plugins: readonly PluginInstance[];
+  readonly hooks: CompiledHooks;
+  readonly models: ModelTable;
+  readonly clientAuth: ClientAuth;
+  readonly mounts: readonly Mount[];
+  readonly settings: SnapshotSettings;
+  /** Top-level keys in the file that neither the core nor an enabled plugin implements. */
+  readonly unsupportedKeys: readonly string[];
+}
+
+/** Top-level keys the core itself implements. Everything else must be claimed by a plugin's `configKeys`. */
+const CORE_KEYS: ReadonlySet<string> = new Set([
+  "host",
+  "port",
+  "api-keys",
+  "debug",
+  "routing",
+  "streaming",
+  "nonstream-keepalive-interval",
+  "max-body-size-mb",
+  "force-model-prefix",
+  "plugins",
+]);
+
+export interface BuildOptions {
+  readonly builtins: ReadonlyMap<string, AnyPluginDefinition>;
+  readonly log: Logger;
+  readonly version: number;
+  /** The snapshot being replaced; plugins with `onConfigChange` are carried over instead of set up again. */
+  readonly previous: Snapshot | null;
+}
+
+export interface BuildResult {
+  readonly snapshot: Snapshot;
+  /** Instances carried over from `previous`, with the options they must be told about via `onConfigChange`. */
+  readonly carried: readonly { instance: PluginInstance; prevOptions: unknown }[];
+  /** Instances of `previous` not carried over: dispose them once `previous` is idle. */
+  readonly retired: readonly PluginInstance[];
+}
+
+/**
+ * Builds a complete snapshot, or throws without side effects on the running one (plugins set up for a failed build
+ * are disposed before the error propagates).
+ */
+export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): Promise<BuildResult> {
+  const config = loaded.config;
+  const pluginsValue = config.plugins;
+  const requested: PluginRequest[] | null = pluginsValue === undefined || isCpaNativePlugins(pluginsValue)
+    ? null
+    : pluginsValue.map((p) => ({ use: p.use, options: p.options }));
+  const resolved = await resolvePlugins({
+    config: config as unknown as Record<string, unknown>,
+    presentKeys: loaded.presentKeys,
+    requested,
+    configDir: loaded.dir,
+    builtins: opts.builtins,
+  });
+
+  const previousByName = new Map((opts.previous?.plugins ?? []).map((p) => [p.name, p]));
+  const instances: PluginInstance[] = [];
+  const created: PluginInstance[] = [];
+  const carried: { instance: PluginInstance; prevOptions: unknown }[] = [];
+  try {
+    for (const r of resolved) {
+      const prev = previousByName.get(r.definition.name);
+      if (prev && prev.resolved.definition === r.definition && prev.hooks?.onConfigChange) {
+        // Same plugin, and it can take new options in place: keep its state (caches, queues) across the reload.
+        const instance = prev.withOptions(r);
+        instances.push(instance);
+        carried.push({ instance, prevOptions: prev.resolved.options });
+        continue;
+      }
+      const instance = await PluginInstance.setup(r, { log: opts.log, configDir: loaded.dir });
+      instances.push(instance);
+      created.push(instance);
+    }
+  } catch (err) {
+    await Promise.all(created.map((i) => i.dispose()));
+    throw err;
+  }
+
+  const providers: RegisteredProvider[] = instances.flatMap((i) => i.providers);
+  const claimed = new Set(CORE_KEYS);
+  for (const r of resolved) for (const k of r.definition.configKeys ?? []) claimed.add(k);
+  const unsupported = loaded.presentKeys.filter((k) => !claimed.has(k));
+  if (isCpaNativePlugins(pluginsValue)) unsupported.push("plugins (CLIProxyAPI native plugin block)");
+
+  const snapshot: Snapshot = Object.freeze({
+    version: opts.version,
+    loaded,
+    config,
+    log: opts.log,
+    plugins: Object.freeze(instances),
+    hooks: compileHooks(instances),
+    models: ModelTable.build(providers, { forceModelPrefix: config["force-model-prefix"] }),
+    clientAuth: compileClientAuth(config["api-keys"]),
+    mounts: Object.freeze(instances.flatMap((i) => i.mounts)),
+    settings: Object.freeze({
+      strategy: config.routing.strategy,
+      keepaliveMs: config.streaming["keepalive-seconds"] * 1000,
+      nonstreamKeepaliveMs: config["nonstream-keepalive-interval"] * 1000,
+      maxBodyBytes: Math.floor(config["max-body-size-mb"] * 1024 * 1024),
+    }),
+    unsupportedKeys: Object.freeze(unsupported),
+  });
+  const kept = new Set(carried.map((c) => c.instance.name));
+  const retired = (opts.previous?.plugins ?? []).filter((p) => !kept.has(p.name));
+  return { snapshot, carried, retired };
+}

@@ -1,0 +1,46 @@
+/**
+ * Classifies an upstream failure: a request fault is returned to the client at once (another credential would fail
+ * the same way), anything else moves on to the next credential (behaviour.md §3.3).
+ */
+import { ProxyError } from "../http/proxy-error.ts";
+import { tryParseJson } from "../formats/error-envelope.ts";
+
+const REQUEST_FAULT_STATUS = new Set([400, 409, 413, 422]);
+const REQUEST_FAULT_CODES = new Set([
+  "context_length_exceeded",
+  "invalid_prompt",
+  "invalid_value",
+  "unsupported_value",
+  "invalid_request_error",
+  "message_too_big",
+  "string_above_max_length",
+  "cyber_policy",
+  "previous_response_not_found",
+]);
+const REQUEST_FAULT_TYPES = new Set(["invalid_request", "invalid_request_error", "bad_request_error", "invalid_prompt"]);
+
+/** True when the upstream rejected the request itself, not the credential. */
+export function isRequestFault(status: number, body: string): boolean {
+  if (REQUEST_FAULT_STATUS.has(status)) return true;
+  // Only bodies that look like JSON error envelopes are worth parsing.
+  if (!body.includes('"error"')) return false;
+  const parsed = tryParseJson(body) as { error?: { code?: unknown; type?: unknown } } | null;
+  const e = parsed?.error;
+  if (!e || typeof e !== "object") return false;
+  return (typeof e.code === "string" && REQUEST_FAULT_CODES.has(e.code)) ||
+    (typeof e.type === "string" && REQUEST_FAULT_TYPES.has(e.type));
+}
+
+/** Upstream error bodies are returned verbatim; long non-JSON text is cut so a client never gets megabytes of HTML. */
+const MESSAGE_LIMIT = 2048;
+
+export function upstreamError(status: number, body: string, provider: string, retryAfter: string | null): ProxyError {
+  const trimmed = body.trim();
+  const message = trimmed
+    ? (trimmed.length > MESSAGE_LIMIT ? trimmed.slice(0, MESSAGE_LIMIT) + "…" : trimmed)
+    : `Upstream ${provider} answered ${status}`;
+  return new ProxyError(status, "upstream_error", message, {
+    upstreamBody: tryParseJson(trimmed) !== null ? trimmed : undefined,
+    headers: retryAfter ? { "Retry-After": retryAfter } : undefined,
+  });
+}

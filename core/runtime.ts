@@ -1,0 +1,181 @@
+/**
+ * The running proxy minus the HTTP edge: loads the config, builds and swaps snapshots (reload, watched edits,
+ * management writes), and owns the state that outlives a snapshot (routing cursors, the upstream fetch).
+ */
+import { readFile } from "node:fs/promises";
+import type { Document } from "yaml";
+import { loadConfigFile, parseConfigText } from "./config/load.ts";
+import { editConfigText, WriteQueue, writeFileAtomic } from "./config/persist.ts";
+import { type BuildResult, buildSnapshot, type Snapshot } from "./config/snapshot.ts";
+import { SnapshotStore } from "./config/store.ts";
+import { type FileWatcher, watchFile } from "./config/watch.ts";
+import { runtimeUpstreamFetch, type UpstreamFetch } from "./http/upstream-fetch.ts";
+import { createLogger, type Logger, LogOutput } from "./log.ts";
+import type { AnyPluginDefinition } from "./plugin/load.ts";
+import { RoutingState } from "./routing/selector.ts";
+import type { LoadedConfig } from "./config/load.ts";
+
+export interface RuntimeOptions {
+  /** Path of config.yaml. */
+  readonly configPath: string;
+  /** Built-in plugins, by name. */
+  readonly builtins: readonly AnyPluginDefinition[];
+  /** Where log lines go; defaults to stderr at info level. */
+  readonly logOutput?: LogOutput;
+  /** Reload when the file changes (default true). */
+  readonly watch?: boolean;
+  /** Replaces the runtime's upstream leg (tests of the leg itself; normal use keeps the default). */
+  readonly fetchUpstream?: UpstreamFetch;
+}
+
+export type ReloadResult = "applied" | "unchanged";
+
+export class Runtime {
+  readonly store: SnapshotStore;
+  readonly routing = new RoutingState();
+  readonly fetchUpstream: UpstreamFetch;
+  readonly log: Logger;
+  readonly logOutput: LogOutput;
+  readonly #builtins: ReadonlyMap<string, AnyPluginDefinition>;
+  readonly #queue = new WriteQueue();
+  #watcher: FileWatcher | null = null;
+  #version: number;
+  #reportedUnsupported: string;
+  #closed = false;
+
+  private constructor(
+    store: SnapshotStore,
+    builtins: ReadonlyMap<string, AnyPluginDefinition>,
+    fetchUpstream: UpstreamFetch,
+    logOutput: LogOutput,
+    log: Logger,
+  ) {
+    this.store = store;
+    this.#builtins = builtins;
+    this.fetchUpstream = fetchUpstream;
+    this.logOutput = logOutput;
+    this.log = log;
+    this.#version = store.current.version;
+    this.#reportedUnsupported = "";
+    this.#reportUnsupported(store.current);
+  }
+
+  /** Loads the config and builds the first snapshot. Throws ConfigError / PluginError with a precise message. */
+  static async start(opts: RuntimeOptions): Promise<Runtime> {
+    const logOutput = opts.logOutput ?? new LogOutput();
+    const log = createLogger(logOutput);
+    const builtins = new Map(opts.builtins.map((d) => [d.name, d]));
+    const loaded = await loadConfigFile(opts.configPath);
+    logOutput.level = loaded.config.debug ? "debug" : "info";
+    const { snapshot } = await buildSnapshot(loaded, { builtins, log, version: 1, previous: null });
+    const fetchUpstream = opts.fetchUpstream ?? (await runtimeUpstreamFetch());
+    const runtime = new Runtime(new SnapshotStore(snapshot), builtins, fetchUpstream, logOutput, log);
+    if (opts.watch !== false) runtime.#watch();
+    return runtime;
+  }
+
+  get snapshot(): Snapshot {
+    return this.store.current;
+  }
+
+  /**
+   * Re-reads the config file and swaps in a new snapshot. Identical content does nothing. An invalid file throws and
+   * the running snapshot keeps serving.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#queue.run(async () => {
+      const path = this.store.current.loaded.path;
+      const text = await readFile(path, "utf8");
+      const loaded = parseConfigText(text, path);
+      if (loaded.hash === this.store.current.loaded.hash) return "unchanged";
+      await this.#apply(loaded);
+      return "applied";
+    });
+  }
+
+  /**
+   * Clone → modify → validate → persist (comments and key order kept, atomic, 0600) → swap, serialised with every
+   * other write and reload. An invalid result throws and changes nothing, on disk or in memory.
+   */
+  update(mutate: (doc: Document) => void): Promise<Snapshot> {
+    return this.#queue.run(async () => {
+      const current = this.store.current.loaded;
+      const { text, loaded } = editConfigText(current.text, current.path, mutate);
+      // Build first: a config that validates but cannot be served (a plugin fails to load) must not reach the disk.
+      const built = await this.#build(loaded);
+      await writeFileAtomic(current.path, text);
+      await this.#commit(built);
+      return built.snapshot;
+    });
+  }
+
+  #build(loaded: LoadedConfig): Promise<BuildResult> {
+    return buildSnapshot(loaded, {
+      builtins: this.#builtins,
+      log: this.log,
+      version: this.#version + 1,
+      previous: this.store.current,
+    });
+  }
+
+  async #apply(loaded: LoadedConfig): Promise<void> {
+    await this.#commit(await this.#build(loaded));
+  }
+
+  async #commit(built: BuildResult): Promise<void> {
+    const { snapshot, carried, retired } = built;
+    for (const { instance, prevOptions } of carried) {
+      try {
+        await instance.hooks?.onConfigChange?.(instance.resolved.options, prevOptions);
+      } catch (err) {
+        instance.log.error(`onConfigChange failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.#version = snapshot.version;
+    this.logOutput.level = snapshot.config.debug ? "debug" : "info";
+    const prev = this.store.swap(snapshot);
+    this.log.info(`Config applied (snapshot ${snapshot.version}, ${snapshot.models.size} model routes)`);
+    this.#reportUnsupported(snapshot);
+    // In-flight requests finish on the old snapshot; its plugins go once the last of them is done.
+    void this.store.whenIdle(prev).then(() => Promise.all(retired.map((p) => p.dispose())));
+  }
+
+  #reportUnsupported(s: Snapshot): void {
+    const key = s.unsupportedKeys.join(", ");
+    if (key === this.#reportedUnsupported) return;
+    this.#reportedUnsupported = key;
+    if (key) this.log.warn(`Config keys not supported yet (kept, ignored): ${key}`);
+  }
+
+  #watch(): void {
+    const path = this.store.current.loaded.path;
+    this.#watcher = watchFile(path, () => {
+      if (this.#closed) return;
+      this.reload().then(
+        (r) => {
+          if (r === "applied") this.log.info(`Reloaded ${path}`);
+        },
+        (err) => {
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.error(`Config change rejected, still serving the previous config: ${message}`);
+        },
+      );
+    });
+  }
+
+  /** Stops watching and disposes every plugin once in-flight requests are done (or `graceMs` passed). */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher?.close();
+    await this.#queue.run(async () => {});
+    const current = this.store.current;
+    if (this.store.inflight(current) > 0) {
+      const deadline = Date.now() + graceMs;
+      while (this.store.inflight(current) > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    await Promise.all(current.plugins.map((p) => p.dispose()));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `openai-compatibility` entries → credentials: one per `api-key-entries` item (or one keyless credential when an
+ * entry lists no keys), each serving the entry's models under their aliases.
+ */
+import type { OpenAICompatibilityEntry } from "../../core/config/schema.ts";
+import { maskSecret } from "../../core/log.ts";
+import type { Credential, CredentialModel } from "../../core/plugin/types.ts";
+
+export const PROVIDER_ID = "openai-compatible";
+
+export interface CompatCredentialData {
+  /** The entry's `name`. */
+  readonly name: string;
+  /** Without a trailing slash. */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** Static headers to send. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** `[upstream header, client header]` pairs from `"$Name"` values: the client's header is copied when present. */
+  readonly copiedHeaders: readonly (readonly [string, string])[];
+  readonly proxyUrl: string;
+}
+
+export function credentialsFromEntries(
+  entries: readonly OpenAICompatibilityEntry[],
+): Credential<CompatCredentialData>[] {
+  const out: Credential<CompatCredentialData>[] = [];
+  for (const entry of entries) {
+    if (entry.disabled || !entry["base-url"]) continue;
+    const models: CredentialModel[] = entry.models.map((m) => ({
+      id: m.alias || m.name,
+      upstream: m.name || m.alias,
+      displayName: m["display-name"] || m.alias || m.name,
+      ownedBy: entry.name,
+    }));
+    if (models.length === 0) continue;
+    const headers: [string, string][] = [];
+    const copiedHeaders: [string, string][] = [];
+    for (const [key, value] of Object.entries(entry.headers ?? {})) {
+      if (value.startsWith("$") && value.length > 1) copiedHeaders.push([key, value.slice(1)]);
+      else headers.push([key, value]);
+    }
+    const keys = entry["api-key-entries"].length > 0
+      ? entry["api-key-entries"]
+      : [{ "api-key": "", weight: 1, "proxy-url": "" }];
+    keys.forEach((key, i) => {
+      out.push({
+        id: `${PROVIDER_ID}:${entry.name}#${i}`,
+        provider: PROVIDER_ID,
+        label: `${entry.name} ${key["api-key"] ? maskSecret(key["api-key"]) : "(no key)"}`,
+        priority: entry.priority,
+        weight: key.weight,
+        prefix: entry.prefix || undefined,
+        models,
+        excludedModels: (entry as { "excluded-models"?: readonly string[] })["excluded-models"],
+        data: {
+          name: entry.name,
+          baseUrl: entry["base-url"].replace(/\/+$/, ""),
+          apiKey: key["api-key"],
+          headers,
+          copiedHeaders,
+          proxyUrl: key["proxy-url"],
+        },
+      });
+    });
+  }
+  return out;
+}
