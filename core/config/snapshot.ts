@@ -40,6 +40,7 @@ export interface Snapshot {
 const CORE_KEYS: ReadonlySet<string> = new Set([
   "host",
   "port",
+  "tls",
   "api-keys",
   "debug",
   "routing",
