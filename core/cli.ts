@@ -159,7 +159,16 @@ export async function main(argv: readonly string[], builtins: readonly AnyPlugin
       }
       stopping = true;
       app.runtime.log.info(`${signal}: shutting down (in-flight requests get up to 10 s)`);
-      app.close(10_000).then(() => resolveExit(0), () => resolveExit(1));
+      app.close(10_000).then(
+        () => {
+          app.runtime.log.info("Switchyard stopped");
+          resolveExit(0);
+        },
+        (err) => {
+          app.runtime.log.error(`Shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+          resolveExit(1);
+        },
+      );
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));

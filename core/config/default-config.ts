@@ -19,21 +19,21 @@ port: 8317
 #   - "sk-switchyard-replace-with-a-long-random-string"
 api-keys: []
 
-# Where OAuth credential files (one JSON file per login) are kept; ~ is your home directory.
-auth-dir: "~/.cli-proxy-api"
-
-# Management API and web UI: off until a secret key is set (it is stored hashed).
-remote-management:
-  allow-remote: false
-  secret-key: ""
+# Not served yet by this version of Switchyard (kept in the file, reported at startup when set):
+# where OAuth credential files are kept, and the management API and web UI.
+# auth-dir: "~/.cli-proxy-api"
+# remote-management:
+#   allow-remote: false
+#   secret-key: ""
 
 # How a credential is picked when several can serve a model: round-robin, weighted-round-robin or fill-first.
 routing:
   strategy: "round-robin"
 
-# Extra retry rounds across credentials after 403/408/429/5xx, and the longest wait (s) for a cooldown between them.
-request-retry: 3
-max-retry-interval: 30
+# A failed attempt (401/403/408/429/5xx, network error) moves on to the next credential that serves the model.
+# Retry rounds and cooldowns (request-retry, max-retry-interval) are not served yet by this version.
+# request-retry: 3
+# max-retry-interval: 30
 
 # Requests larger than this are refused with 413 before they are read.
 max-body-size-mb: 32
