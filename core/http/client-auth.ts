@@ -46,8 +46,10 @@ export function checkClientAuth(auth: ClientAuth, headers: Headers, url: string)
   if (authorization) {
     seen = true;
     const space = authorization.indexOf(" ");
-    // `Bearer <k>`; a header without a space is taken whole.
-    const value = space === -1 ? authorization : authorization.slice(space + 1).trim();
+    // `Bearer <k>` (scheme case-insensitive); any other header, with or without a space, is taken whole.
+    const value = space === 6 && authorization.slice(0, 6).toLowerCase() === "bearer"
+      ? authorization.slice(space + 1).trim()
+      : authorization;
     if (matches(auth, value)) return "ok";
   }
   for (const name of ["x-goog-api-key", "x-api-key"]) {
