@@ -395,6 +395,7 @@ const openAICompatibilityEntry = obj({
   "api-key-entries": list(openAICompatibilityKey),
   models: modelList(),
   headers: headerMap(),
+  "excluded-models": excludedModels(),
   "support-prompt-cache-key": bool(false),
   "disable-cooling": optionalBool(),
   "request-retry": retryOverride(),

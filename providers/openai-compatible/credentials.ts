@@ -52,7 +52,7 @@ export function credentialsFromEntries(
         weight: key.weight,
         prefix: entry.prefix || undefined,
         models,
-        excludedModels: (entry as { "excluded-models"?: readonly string[] })["excluded-models"],
+        excludedModels: entry["excluded-models"],
         data: {
           name: entry.name,
           baseUrl: entry["base-url"].replace(/\/+$/, ""),

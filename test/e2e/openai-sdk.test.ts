@@ -23,11 +23,19 @@ openai-compatibility:
     base-url: "${upstream.url}/v1"
     api-key-entries:
       - api-key: "sk-upstream-secret"
+    headers:
+      X-Static: "fixed"
+      X-Forwarded-User: "$X-Client-User"
     models:
       - name: upstream-model
         alias: my-model
 `);
-    client = new OpenAI({ apiKey: "sk-client", baseURL: `${sy.url}/v1`, maxRetries: 0 });
+    client = new OpenAI({
+      apiKey: "sk-client",
+      baseURL: `${sy.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { "X-Client-User": "alice" },
+    });
   });
   after(async () => {
     await sy.stop();
@@ -45,6 +53,8 @@ openai-compatibility:
     const sent = upstream.requests.at(-1)!;
     assert.equal(sent.path, "/v1/chat/completions");
     assert.equal(sent.headers.get("authorization"), "Bearer sk-upstream-secret");
+    assert.equal(sent.headers.get("x-static"), "fixed");
+    assert.equal(sent.headers.get("x-forwarded-user"), "alice", "$Name copies the client's header");
     assert.deepEqual(sent.json, { model: "upstream-model", messages: [{ role: "user", content: "hi" }], temperature: 0.3 });
   });
 
