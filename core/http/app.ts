@@ -98,8 +98,9 @@ function pathOf(url: string): string {
 function buildRoutes(runtime: Runtime): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/", (c) =>
-    c.json({
+  // Through json(), like every other route, so the root answer carries the CORS header too.
+  app.get("/", () =>
+    json({
       message: "CLI Proxy API Server",
       server: "switchyard",
       endpoints: [
@@ -169,8 +170,9 @@ function buildRoutes(runtime: Runtime): Hono<AppEnv> {
   return app;
 }
 
+/** CLIProxyAPI's GeminiHandler answer for a path it cannot split into `model:method`. */
 function notFound(path: string): Response {
-  return json({ error: { message: `${path} not found.`, type: "not_found" } }, 404);
+  return json({ error: { message: `${path} not found.`, type: "invalid_request_error" } }, 404);
 }
 
 function geminiGet(runtime: Runtime, id: string): Response {
