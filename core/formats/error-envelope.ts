@@ -14,6 +14,16 @@ export function tryParseJson(text: string | undefined): unknown {
   }
 }
 
+/**
+ * `text` fit for one SSE `data:` line. A verbatim upstream body may be pretty-printed JSON; its line breaks would end
+ * the `data:` line and corrupt the frame, so such JSON is re-serialised compactly (same value).
+ */
+export function sseDataLine(text: string): string {
+  if (!text.includes("\n") && !text.includes("\r")) return text;
+  const parsed = tryParseJson(text);
+  return parsed !== null ? JSON.stringify(parsed) : text.replace(/\r\n|\r|\n/g, " ");
+}
+
 function openAIDefaults(status: number): { type: string; code?: string } {
   if (status === 401) return { type: "authentication_error", code: "invalid_api_key" };
   if (status === 403) return { type: "permission_error", code: "insufficient_quota" };

@@ -1,5 +1,5 @@
 /** Gemini generateContent at the edge: `data: <json>` frames; the stream simply ends (no terminal event). */
-import { openAIErrorBody } from "../error-envelope.ts";
+import { openAIErrorBody, sseDataLine } from "../error-envelope.ts";
 import type { FormatProfile, StreamObservation } from "../format-profile.ts";
 import type { JsonObject, Usage } from "../wire-format.ts";
 import type { SseEvent } from "../../stream/sse-parser.ts";
@@ -42,7 +42,7 @@ export const geminiProfile: FormatProfile = {
   id: "gemini",
   errorBody: openAIErrorBody,
   streamErrorFrame(err: ProxyError): string {
-    return `event: error\ndata: ${openAIErrorBody(err)}\n\n`;
+    return `event: error\ndata: ${sseDataLine(openAIErrorBody(err))}\n\n`;
   },
   observe,
   bodyUsage(body: JsonObject): Usage | null {

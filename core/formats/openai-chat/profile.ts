@@ -1,5 +1,5 @@
 /** OpenAI Chat Completions (and legacy Completions) at the edge: `data: <json>` frames ending in `data: [DONE]`. */
-import { openAIErrorBody } from "../error-envelope.ts";
+import { openAIErrorBody, sseDataLine } from "../error-envelope.ts";
 import type { FormatProfile, StreamObservation } from "../format-profile.ts";
 import type { JsonObject, Usage } from "../wire-format.ts";
 import type { SseEvent } from "../../stream/sse-parser.ts";
@@ -53,7 +53,7 @@ export const openAIChatProfile: FormatProfile = {
   id: "openai-chat",
   errorBody: openAIErrorBody,
   streamErrorFrame(err: ProxyError): string {
-    return `data: ${openAIErrorBody(err)}\n\n`;
+    return `data: ${sseDataLine(openAIErrorBody(err))}\n\n`;
   },
   observe,
   bodyUsage(body: JsonObject): Usage | null {
