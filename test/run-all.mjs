@@ -21,7 +21,6 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 export const RUNTIMES = ["deno", "bun", "node"];
 const NODE_LOADER = join(ROOT, "test", "node-loader.mjs");
-const RUN_ALL = fileURLToPath(import.meta.url);
 
 const USAGE = `usage: node test/run-all.mjs [options] [FILTER...]
   --runtime R        deno | bun | node; repeatable or comma-separated (default: all three, in that order)
@@ -50,10 +49,12 @@ export function testArgs(runtime, file, junitPath, { fileTimeoutMs = 180_000 } =
       // Bun's default per-test timeout is 5 s; Deno and Node have none. Align on the file limit.
       return ["test", `--timeout=${fileTimeoutMs}`, "--reporter=junit", `--reporter-outfile=${junitPath}`, file];
     case "node":
-      // `node --test-force-exit` truncates the JUnit file on Node 20 (it exits before the file stream flushes), and
-      // without force-exit a leaked handle makes the file hang. So a small parent (nodeRun below) runs the file
-      // with node:test's run({ forceExit }): only the child is force-exited, the parent writes both reports.
-      return ["--import", NODE_LOADER, RUN_ALL, "--node-run", file, junitPath];
+      return [
+        "--import", NODE_LOADER,
+        "--test-reporter=spec", "--test-reporter-destination=stdout",
+        "--test-reporter=junit", `--test-reporter-destination=${junitPath}`,
+        file,
+      ];
     default:
       throw new Error(`unknown runtime ${runtime}`);
   }
@@ -65,7 +66,14 @@ export function testArgs(runtime, file, junitPath, { fileTimeoutMs = 180_000 } =
  * @returns {Record<string, string | undefined>}
  */
 export function testEnv(runtime, base = process.env) {
-  const env = { ...base, SWITCHYARD_TEST_RUNTIME: runtime, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" };
+  const env = {
+    ...base,
+    SWITCHYARD_TEST_RUNTIME: runtime,
+    // test/node-loader.mjs fails a Node test file still running this long after its last test (a leaked handle).
+    SWITCHYARD_TEST_EXIT_GRACE_MS: base.SWITCHYARD_TEST_EXIT_GRACE_MS ?? "5000",
+    DENO_NO_UPDATE_CHECK: "1",
+    DENO_NO_PROMPT: "1",
+  };
   delete env.NODE_TEST_CONTEXT; // set when run under `node --test`: it would switch the child's reporter off
   return env;
 }
@@ -212,7 +220,7 @@ function selectFiles(filters) {
     const abs = resolve(f);
     if (existsSync(abs) && statSync(abs).isFile()) picked.add(toPosix(relative(ROOT, abs)));
     else if (existsSync(abs) && statSync(abs).isDirectory()) findTestFiles(abs).forEach((p) => picked.add(p));
-    else all.filter((p) => p.includes(toPosix(f))).forEach((p) => picked.add(p));
+    all.filter((p) => p.includes(toPosix(f))).forEach((p) => picked.add(p));
   }
   return [...picked].sort();
 }
@@ -316,6 +324,7 @@ async function runRuntime(runtime, files, opts, reportDir) {
     }
     const junit = join(reportDir, `${runtime}-${i}.xml`);
     console.log(`\n▶ ${runtime} ${file}`);
+    const fileStarted = Date.now();
     const r = await run(bin, testArgs(runtime, file, junit, opts), { env, timeoutMs: Math.min(opts.fileTimeoutMs, left) });
     if (r.error) {
       res.failed++;
@@ -330,7 +339,7 @@ async function runRuntime(runtime, files, opts, reportDir) {
     res.passed += judged.passed;
     res.failed += judged.failed;
     res.skipped += judged.skipped;
-    res.files.push({ file, ...judged });
+    res.files.push({ file, ms: Date.now() - fileStarted, ...judged });
     for (const note of judged.notes) {
       problem(file, note);
       console.log(`✖ run-all: ${file}: ${note}`);
@@ -386,8 +395,9 @@ async function main() {
   console.log("\n════════ summary ════════");
   const width = Math.max(...results.map((r) => r.runtime.length));
   for (const r of results) {
+    const slowest = [...r.files].sort((a, b) => b.ms - a.ms).slice(0, 3).map((f) => `${f.file} ${secs(f.ms)}`);
     console.log(`${r.runtime.padEnd(width)}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped` +
-      `  (${r.files.length} files, ${secs(r.ms)})`);
+      `  (${r.files.length} files, ${secs(r.ms)}${slowest.length > 1 ? `; slowest: ${slowest.join(", ")}` : ""})`);
   }
   if (results.length > 1) {
     // A file that passes everywhere but runs a different number of tests on one runtime may hide a runtime-specific
@@ -417,22 +427,5 @@ async function main() {
   return failed > 0 ? 1 : 0;
 }
 
-/**
- * `node --import test/node-loader.mjs test/run-all.mjs --node-run FILE JUNIT`: runs one file the way `node --test`
- * does (in a child process, which inherits the loader through execArgv), spec output to stdout, JUnit to JUNIT.
- */
-async function nodeRun(file, junitPath) {
-  const { run } = await import("node:test");
-  const { spec, junit } = await import("node:test/reporters");
-  const { createWriteStream } = await import("node:fs");
-  const stream = run({ files: [resolve(file)], forceExit: true });
-  stream.on("test:fail", (data) => {
-    if (!data.todo) process.exitCode = 1;
-  });
-  stream.compose(new spec()).pipe(process.stdout);
-  stream.compose(junit).pipe(createWriteStream(junitPath));
-}
-
-const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === RUN_ALL;
-if (invokedDirectly && process.argv[2] === "--node-run") await nodeRun(process.argv[3], process.argv[4]);
-else if (invokedDirectly) process.exitCode = await main();
+const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) process.exitCode = await main();

@@ -71,7 +71,7 @@ describe("counting JUnit reports", () => {
 
 describe(`running fixture files under ${runtime}`, () => {
   // One file at a time, exactly as run-all does; the fixtures live outside test/ so run-all never picks them up.
-  const runFixture = (source: string) => {
+  const runFixture = (source: string, env: Record<string, string> = {}) => {
     const dir = mkdtempSync(join(tmpdir(), "switchyard-sanity-"));
     try {
       const file = join(dir, "fixture.test.ts");
@@ -79,7 +79,7 @@ describe(`running fixture files under ${runtime}`, () => {
       writeFileSync(file, source);
       const r = spawnSync(process.execPath, testArgs(runtime, file, junit), {
         cwd: ROOT,
-        env: testEnv(runtime),
+        env: { ...testEnv(runtime), ...env },
         encoding: "utf8",
         timeout: 60_000,
       });
@@ -118,6 +118,20 @@ describe(`running fixture files under ${runtime}`, () => {
     const r = runFixture(`import { test } from "node:test";\ntest("never", () => { const x = ; });\n`);
     assert.equal(r.failed, 1, r.output);
     assert.equal(r.passed, 0, r.output);
+  });
+
+  test("a file that leaves a server open ends (Node: and fails) instead of hanging", () => {
+    const r = runFixture(
+      `import { test } from "node:test";
+      import { createServer } from "node:http";
+      test("listens and forgets", async () => {
+        await new Promise<void>((ok) => createServer().listen(0, "127.0.0.1", ok));
+      });\n`,
+      { SWITCHYARD_TEST_EXIT_GRACE_MS: "500" },
+    );
+    // Deno and Bun end the process after the last test; Node would wait forever, so its loader fails the file.
+    if (runtime === "node") assert.equal(r.failed, 1, r.output);
+    else assert.deepEqual(only(r), { passed: 1, failed: 0, skipped: 0 }, r.output);
   });
 
   test("a file whose import cannot be resolved counts as a failure", () => {
