@@ -30,7 +30,19 @@ const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "access-control-allow-origin": "*",
 });
 
+const RAW_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+  "access-control-allow-origin": "*",
+});
+
 const utf8 = new TextEncoder();
+
+/** Gemini with an `alt` other than `sse` streams the upstream's raw bytes (a JSON array): no SSE framing at all. */
+function isRawStream(rc: RequestContext): boolean {
+  if (rc.format !== "gemini") return false;
+  const alt = rc.query.get("alt");
+  return alt !== null && alt !== "" && alt !== "sse";
+}
 
 /** One attempt's failure, and whether the next credential may be tried. */
 interface AttemptFailure {
@@ -254,6 +266,8 @@ async function streamPassthrough(
   outcome: RequestOutcome,
 ): Promise<Response | AttemptFailure> {
   const body = res.body;
+  // Raw streams are not SSE: the first non-empty chunk ends the bootstrap, and there is nothing to parse.
+  const raw = isRawStream(rc);
   const parser = new SseParser();
   const obs = newObservation();
   let events = 0;
@@ -267,11 +281,12 @@ async function streamPassthrough(
     while (events === 0) {
       const chunk = await body.read();
       if (chunk === null) {
-        parser.end(onEvent);
+        if (!raw) parser.end(onEvent);
         break;
       }
       head.push(chunk);
-      parser.push(chunk, onEvent);
+      if (!raw) parser.push(chunk, onEvent);
+      else if (chunk.byteLength > 0) events++;
     }
   } catch (err) {
     body.cancel();
@@ -287,7 +302,8 @@ async function streamPassthrough(
     return { error: upstreamError(502, obs.error, rc.target?.provider.id ?? "upstream", null), retryable: true };
   }
 
-  const keepaliveMs = rc.snapshot.settings.keepaliveMs;
+  // A keep-alive comment would corrupt a raw stream.
+  const keepaliveMs = raw ? 0 : rc.snapshot.settings.keepaliveMs;
   let atBoundary = endsAtEventBoundary(head[head.length - 1]!);
   let pendingRead: Promise<Uint8Array | null> | null = null;
   let midError: ProxyError | null = null;
@@ -321,10 +337,10 @@ async function streamPassthrough(
         if (chunk !== null) {
           controller.enqueue(chunk);
           atBoundary = endsAtEventBoundary(chunk);
-          parser.push(chunk, onEvent);
+          if (!raw) parser.push(chunk, onEvent);
           return;
         }
-        parser.end(onEvent);
+        if (!raw) parser.end(onEvent);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         midError = new ProxyError(502, "upstream_stream_error", `Upstream stream failed: ${message}`);
@@ -334,7 +350,9 @@ async function streamPassthrough(
       }
       if (midError !== null) {
         // Never a clean finish after a cut: the client gets its format's in-stream error.
-        const frame = (atBoundary ? "" : "\n\n") + profile.streamErrorFrame(midError);
+        const frame = raw
+          ? profile.errorBody(midError)
+          : (atBoundary ? "" : "\n\n") + profile.streamErrorFrame(midError);
         controller.enqueue(utf8.encode(frame));
       }
       controller.close();
@@ -346,7 +364,7 @@ async function streamPassthrough(
     },
   });
   outcome.firstByteAt = performance.now();
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  return new Response(stream, { status: 200, headers: raw ? RAW_HEADERS : SSE_HEADERS });
 }
 
 const KEEPALIVE_TICK = Symbol("keepalive");
