@@ -183,6 +183,7 @@ export function judgeFile({ counts, code, signal, timedOut }) {
   const r = counts ? { ...counts } : { passed: 0, failed: 0, skipped: 0, failedNames: [] };
   const notes = [];
   if (timedOut) notes.push("timed out (killed)");
+  else if (!counts && code === 0 && !signal) return { ...r, notes }; // Bun writes no report for a file without tests
   else if (!counts) notes.push(`wrote no JUnit report (exit ${signal ?? code})`);
   else if ((code !== 0 || signal) && r.failed === 0) {
     notes.push(`exited ${signal ?? `with code ${code}`} but no test failed: an error outside any test ` +
@@ -407,6 +408,8 @@ async function main() {
       for (const f of r.files) perFile.set(f.file, [...(perFile.get(f.file) ?? []), { runtime: r.runtime, ...f }]);
     }
     for (const [file, rs] of perFile) {
+      const empty = rs.filter((f) => f.passed + f.failed + f.skipped === 0).map((f) => f.runtime);
+      if (empty.length) console.log(`note: ${file} has no test under ${empty.join(", ")}`);
       const clean = rs.length === results.length && rs.every((f) => f.failed === 0);
       if (clean && new Set(rs.map((f) => f.passed + f.skipped)).size > 1) {
         console.log(`note: ${file} runs a different number of tests per runtime: ` +

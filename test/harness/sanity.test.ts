@@ -63,7 +63,9 @@ describe("counting JUnit reports", () => {
     const none = { passed: 0, failed: 0, skipped: 0, failedNames: [] };
     assert.equal(judgeFile({ counts: { ...none, passed: 2 }, code: 1, signal: null, timedOut: false }).failed, 1);
     assert.equal(judgeFile({ counts: { ...none, failed: 2 }, code: 1, signal: null, timedOut: false }).failed, 2);
-    assert.equal(judgeFile({ counts: null, code: 0, signal: null, timedOut: false }).failed, 1);
+    assert.equal(judgeFile({ counts: null, code: 1, signal: null, timedOut: false }).failed, 1);
+    assert.equal(judgeFile({ counts: null, code: null, signal: "SIGSEGV", timedOut: false }).failed, 1);
+    assert.equal(judgeFile({ counts: null, code: 0, signal: null, timedOut: false }).failed, 0, "no tests, no report");
     assert.equal(judgeFile({ counts: { ...none, passed: 3 }, code: 0, signal: null, timedOut: false }).failed, 0);
     assert.equal(judgeFile({ counts: null, code: null, signal: "SIGKILL", timedOut: true }).failed, 1);
   });
