@@ -136,8 +136,10 @@ export class Runtime {
     const prev = this.store.swap(snapshot);
     this.log.info(`Config applied (snapshot ${snapshot.version}, ${snapshot.models.size} model routes)`);
     this.#reportUnsupported(snapshot);
-    // In-flight requests finish on the old snapshot; its plugins go once the last of them is done.
-    void this.store.whenIdle(prev).then(() => Promise.all(retired.map((p) => p.dispose())));
+    // In-flight requests finish on the snapshot they started with; a retired plugin may still serve requests of `prev`
+    // or of an older snapshot (when it was carried over through `onConfigChange`), so wait for all of them.
+    const older = [prev, ...this.store.leasedSnapshots()].filter((s) => s !== snapshot);
+    void Promise.all(older.map((s) => this.store.whenIdle(s))).then(() => Promise.all(retired.map((p) => p.dispose())));
   }
 
   #reportUnsupported(s: Snapshot): void {

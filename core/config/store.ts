@@ -38,6 +38,11 @@ export class SnapshotStore {
     if (s !== this.#current) this.#notifyIdle(s);
   }
 
+  /** Every snapshot that still has a request running on it. */
+  leasedSnapshots(): Snapshot[] {
+    return [...this.#leases.keys()];
+  }
+
   /** Number of requests still running on `s`. */
   inflight(s: Snapshot): number {
     return this.#leases.get(s) ?? 0;

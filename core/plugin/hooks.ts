@@ -8,6 +8,7 @@
 import type { RequestContext } from "../http/request-context.ts";
 import { ProxyError } from "../http/proxy-error.ts";
 import type { Logger } from "../log.ts";
+import { PluginError } from "./plugin-error.ts";
 import type { Awaitable, Hook, HookOrder, PluginHooks, ResponseSummary, RouteTarget, UpstreamRequest } from "./types.ts";
 
 export interface HookEntry<F> {
@@ -56,7 +57,12 @@ export function compileHooks(plugins: readonly HookSource[]): CompiledHooks {
 /** A hook that threw becomes a ProxyError naming the plugin and hook; a deliberate ProxyError keeps its status. */
 function hookFailure(entry: HookEntry<unknown>, hook: HookName, err: unknown): ProxyError {
   if (err instanceof ProxyError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  // A PluginError already names its plugin; keep the bare reason so the prefix is not doubled.
+  const message = err instanceof PluginError
+    ? err.message.replace(/^\[plugin [^\]]*\] (?:[A-Za-z]+: )?/, "")
+    : err instanceof Error
+    ? err.message
+    : String(err);
   return new ProxyError(500, "plugin_error", `[plugin ${entry.plugin}] ${hook}: ${message}`, {
     code: "SWITCHYARD_ERR_PLUGIN_HOOK",
     plugin: entry.plugin,

@@ -47,7 +47,7 @@ export async function resolvePlugins(opts: ResolveOptions): Promise<ResolvedPlug
   const seen = new Set<string>();
   for (const req of requests) {
     const builtin = opts.builtins.get(req.use);
-    const definition = builtin ?? (await importPlugin(req.use, opts.configDir));
+    const definition = builtin ?? (await importPlugin(req.use, opts.configDir, [...opts.builtins.keys()]));
     checkDefinition(definition, req.use);
     if (seen.has(definition.name)) {
       throw new PluginError("SWITCHYARD_ERR_PLUGIN_DUPLICATE", definition.name, "Plugin is enabled twice");
@@ -158,8 +158,8 @@ function checkDefinition(def: unknown, spec: string): asserts def is AnyPluginDe
 // ---------------------------------------------------------------------------------------------------------------
 // Importing third-party plugins
 
-async function importPlugin(spec: string, configDir: string): Promise<unknown> {
-  const url = await locate(spec, configDir);
+async function importPlugin(spec: string, configDir: string, builtinNames: readonly string[]): Promise<unknown> {
+  const url = await locate(spec, configDir, builtinNames);
   let mod: { default?: unknown; plugin?: unknown };
   try {
     mod = await import(url);
@@ -173,7 +173,7 @@ async function importPlugin(spec: string, configDir: string): Promise<unknown> {
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
 /** Resolves a specifier to an importable URL. */
-async function locate(spec: string, configDir: string): Promise<string> {
+async function locate(spec: string, configDir: string, builtinNames: readonly string[]): Promise<string> {
   if (spec.startsWith("jsr:")) {
     if (isDeno) return spec;
     throw new PluginError("SWITCHYARD_ERR_PLUGIN_LOAD", spec, "jsr: specifiers can only be loaded on Deno");
@@ -194,7 +194,7 @@ async function locate(spec: string, configDir: string): Promise<string> {
   if (found) {
     if (range && !satisfiesSafe(found.version, range)) {
       throw new PluginError(
-        "SWITCHYARD_ERR_PLUGIN_NOT_FOUND",
+        "SWITCHYARD_ERR_PLUGIN_VERSION",
         spec,
         `Installed ${name}@${found.version} (${found.dir}) does not satisfy ${range}`,
       );
@@ -203,10 +203,13 @@ async function locate(spec: string, configDir: string): Promise<string> {
   }
   // Deno can fetch npm packages itself; elsewhere the package must be installed.
   if (isDeno && spec.startsWith("npm:")) return spec;
+  const hint = spec.startsWith("npm:") || name.includes("/")
+    ? ""
+    : ` It is not a built-in either (built-ins: ${builtinNames.join(", ") || "none"}).`;
   throw new PluginError(
     "SWITCHYARD_ERR_PLUGIN_NOT_FOUND",
     spec,
-    `Package ${name} is not installed (looked in node_modules above ${configDir} and ${process.cwd()}): install it with npm`,
+    `Package ${name} is not installed (looked in node_modules above ${configDir} and ${process.cwd()}): install it with npm.${hint}`,
   );
 }
 

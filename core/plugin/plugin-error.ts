@@ -1,6 +1,7 @@
 /** Errors raised while loading, validating or setting up plugins. Codes are stable: tests and users match on them. */
 export type PluginErrorCode =
   | "SWITCHYARD_ERR_PLUGIN_NOT_FOUND"
+  | "SWITCHYARD_ERR_PLUGIN_VERSION"
   | "SWITCHYARD_ERR_PLUGIN_LOAD"
   | "SWITCHYARD_ERR_PLUGIN_INVALID"
   | "SWITCHYARD_ERR_PLUGIN_CORE_MISMATCH"

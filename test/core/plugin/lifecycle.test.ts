@@ -313,6 +313,27 @@ describe("disposal waits for requests on the old snapshot", () => {
     }
   });
 
+  test("a plugin carried through onConfigChange and then removed waits for requests on every older snapshot", async () => {
+    const k: Keeper = { setups: 0, changes: [], disposeCalls: 0, signal: null };
+    const h = await startRuntime(pluginsYaml({ keeper: { n: 1 } }), defs(keeperPlugin(k)));
+    try {
+      const a = h.runtime.store.acquire();
+      await h.write(pluginsYaml({ keeper: { n: 2 } }));
+      assert.equal(await h.runtime.reload(), "applied", "A → B keeps the plugin via onConfigChange");
+      await h.write("plugins: []\n");
+      assert.equal(await h.runtime.reload(), "applied", "B → C removes it");
+      await settle();
+      assert.equal(k.disposeCalls, 0, "a request on A still runs the plugin's hooks");
+      h.runtime.store.release(a);
+      await settle();
+      await settle();
+      assert.equal(k.disposeCalls, 1);
+      assert.equal(k.signal?.aborted, true);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("with a real streaming request: the old instance is disposed after its last byte and afterResponse", async () => {
     const instances: Instance[] = [];
     const events: string[] = [];

@@ -240,6 +240,8 @@ describe("resolvePlugins(): errors", () => {
       "alpah",
       /not installed/,
     );
+    // A misspelled built-in is told which names exist.
+    await assert.rejects(resolve({ requested: [{ use: "alpah" }] }), /It is not a built-in either \(built-ins: /);
     await rejectsWith(
       resolve({ requested: [{ use: "Not A Plugin!" }] }),
       "SWITCHYARD_ERR_PLUGIN_NOT_FOUND",

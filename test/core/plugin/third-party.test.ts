@@ -238,7 +238,7 @@ plugins:
     for (const range of ["^2", "~1.3.0", "<1.2.0"]) {
       await rejectsWithPluginError(
         startIn(dir, config(`npm:switchyard-plugin-fixture@${range}`)),
-        "SWITCHYARD_ERR_PLUGIN_NOT_FOUND",
+        "SWITCHYARD_ERR_PLUGIN_VERSION",
         `npm:switchyard-plugin-fixture@${range}`,
         /Installed switchyard-plugin-fixture@1\.2\.0 /,
         new RegExp(`does not satisfy ${range.replace(/[.^~<]/g, "\\$&")}$`),

@@ -1,0 +1,8 @@
+/** The plugin author's entry point (`switchyard/plugin`): `definePlugin` and the types a plugin programs against. */
+export { CORE_API_VERSION, definePlugin } from "./define.ts";
+export type * from "./types.ts";
+export { PluginError, type PluginErrorCode } from "./plugin-error.ts";
+export { ProxyError, type ProxyErrorCode } from "../http/proxy-error.ts";
+export type { RequestContext } from "../http/request-context.ts";
+export type { JsonObject, JsonValue, Operation, Usage, WireFormat } from "../formats/wire-format.ts";
+export type { Logger } from "../log.ts";
