@@ -19,8 +19,20 @@ const REQUEST_FAULT_CODES = new Set([
 ]);
 const REQUEST_FAULT_TYPES = new Set(["invalid_request", "invalid_request_error", "bad_request_error", "invalid_prompt"]);
 
+/** Does the body say the model is not available for this account or plan? (A credential problem, not the request's.) */
+export function modelUnsupported(body: string): boolean {
+  return /model[^"]{0,40}(not supported|not available|does not exist|not found)|not available (for|on) your plan/i
+    .test(body);
+}
+
+export function cloudflareChallenge(body: string): boolean {
+  return body.includes("cf-chl") || body.includes("Just a moment...") || body.includes("challenge-platform");
+}
+
 /** True when the upstream rejected the request itself, not the credential. */
 export function isRequestFault(status: number, body: string): boolean {
+  // These look like request faults but are about the credential: another one may well succeed.
+  if (body.includes("invalid_grant") || modelUnsupported(body) || cloudflareChallenge(body)) return false;
   if (REQUEST_FAULT_STATUS.has(status)) return true;
   // Only bodies that look like JSON error envelopes are worth parsing.
   if (!body.includes('"error"')) return false;
