@@ -322,11 +322,13 @@ async function streamPassthrough(
       try {
         if (keepaliveMs > 0) {
           const read = pendingRead ?? body.read();
-          const winner = await raceKeepalive(read, keepaliveMs);
+          let winner = await raceKeepalive(read, keepaliveMs);
+          // A comment in the middle of an event would corrupt it: skip those ticks and keep waiting here. A pull
+          // that returns without enqueueing is not called again (WHATWG streams), which would stall the client.
+          while (winner === KEEPALIVE_TICK && !atBoundary) winner = await raceKeepalive(read, keepaliveMs);
           if (winner === KEEPALIVE_TICK) {
             pendingRead = read;
-            // A comment in the middle of an event would corrupt it; skip this tick instead.
-            if (atBoundary) controller.enqueue(SSE_KEEPALIVE.slice());
+            controller.enqueue(SSE_KEEPALIVE.slice());
             return;
           }
           pendingRead = null;
