@@ -323,9 +323,12 @@ async function streamPassthrough(
         if (keepaliveMs > 0) {
           const read = pendingRead ?? body.read();
           let winner = await raceKeepalive(read, keepaliveMs);
-          // A comment in the middle of an event would corrupt it: skip those ticks and keep waiting here. A pull
-          // that returns without enqueueing is not called again (WHATWG streams), which would stall the client.
-          while (winner === KEEPALIVE_TICK && !atBoundary) winner = await raceKeepalive(read, keepaliveMs);
+          // A comment in the middle of an event would corrupt it, and after the terminal event ([DONE],
+          // message_stop…) nothing may follow: skip those ticks and keep waiting here. A pull that returns without
+          // enqueueing is not called again (WHATWG streams), which would stall the client.
+          while (winner === KEEPALIVE_TICK && (!atBoundary || obs.terminal)) {
+            winner = await raceKeepalive(read, keepaliveMs);
+          }
           if (winner === KEEPALIVE_TICK) {
             pendingRead = read;
             controller.enqueue(SSE_KEEPALIVE.slice());
