@@ -105,7 +105,13 @@ export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: (
       return early;
     }
     const keepaliveMs = rc.stream ? 0 : rc.snapshot.settings.nonstreamKeepaliveMs;
-    if (keepaliveMs > 0) return withNonStreamKeepalive(keepaliveMs, () => runAttempts(rc, env, profile, outcome));
+    if (keepaliveMs > 0) {
+      // Errors become the client's error response here too, so the outcome is finished and the lease released.
+      const answer = runAttempts(rc, env, profile, outcome).catch((err) =>
+        errorResponse(profile, toProxyError(err), outcome)
+      );
+      return await withNonStreamKeepalive(keepaliveMs, answer);
+    }
     return await runAttempts(rc, env, profile, outcome);
   } catch (err) {
     return errorResponse(profile, toProxyError(err), outcome);
@@ -386,29 +392,38 @@ function raceKeepalive(
 }
 
 /**
- * `nonstream-keepalive-interval`: answer 200 at once and write `\n` while the upstream works, then the JSON. A client
- * that parses JSON ignores the leading whitespace; an error after this point is written as the JSON body.
+ * `nonstream-keepalive-interval`: write `\n` every interval while the upstream works, then the JSON. A client that
+ * parses JSON ignores the leading whitespace. Nothing is sent before the first interval has passed, so an answer or
+ * error that comes sooner keeps its own status; after that the status is committed as 200 and an error is written as
+ * the JSON body (CLIProxyAPI's ticker behaves the same way).
  */
-function withNonStreamKeepalive(ms: number, run: () => Promise<Response>): Response {
+async function withNonStreamKeepalive(ms: number, answer: Promise<Response>): Promise<Response> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = new Promise<typeof KEEPALIVE_TICK>((resolve) => {
+    timer = setTimeout(resolve, ms, KEEPALIVE_TICK);
+  });
+  const first = await Promise.race([answer, tick]).finally(() => clearTimeout(timer));
+  if (first !== KEEPALIVE_TICK) return first;
   const newline = utf8.encode("\n");
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let interval: ReturnType<typeof setInterval> | undefined;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      timer = setInterval(() => controller.enqueue(newline.slice()), ms);
-      run()
+      controller.enqueue(newline.slice());
+      interval = setInterval(() => controller.enqueue(newline.slice()), ms);
+      answer
         .then((res) => res.arrayBuffer())
         .then((buf) => {
-          clearInterval(timer);
+          clearInterval(interval);
           controller.enqueue(new Uint8Array(buf));
           controller.close();
         })
         .catch((err) => {
-          clearInterval(timer);
+          clearInterval(interval);
           controller.error(err);
         });
     },
     cancel() {
-      clearInterval(timer);
+      clearInterval(interval);
     },
   });
   return new Response(stream, {
