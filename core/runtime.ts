@@ -13,6 +13,7 @@ import { runtimeUpstreamFetch, type UpstreamFetch } from "./http/upstream-fetch.
 import { createLogger, type Logger, LogOutput } from "./log.ts";
 import type { AnyPluginDefinition } from "./plugin/load.ts";
 import { RoutingState } from "./routing/selector.ts";
+import { CooldownTracker } from "./routing/cooldown.ts";
 import type { LoadedConfig } from "./config/load.ts";
 
 export interface RuntimeOptions {
@@ -33,6 +34,8 @@ export type ReloadResult = "applied" | "unchanged";
 export class Runtime {
   readonly store: SnapshotStore;
   readonly routing = new RoutingState();
+  /** Credential health survives reloads: a key benched for 30 min stays benched after an unrelated edit. */
+  readonly cooldowns = new CooldownTracker();
   readonly fetchUpstream: UpstreamFetch;
   readonly log: Logger;
   readonly logOutput: LogOutput;

@@ -18,6 +18,17 @@ export interface SnapshotSettings {
   readonly keepaliveMs: number;
   readonly nonstreamKeepaliveMs: number;
   readonly maxBodyBytes: number;
+  /** Extra retry rounds after the pool is exhausted (`request-retry`). */
+  readonly requestRetry: number;
+  /** Credentials tried per round; 0 = all (`max-retry-credentials`). */
+  readonly maxRetryCredentials: number;
+  /** Longest wait for a cooldown between rounds; ≤ 0 never waits (`max-retry-interval`). */
+  readonly maxRetryIntervalMs: number;
+  readonly disableCooling: boolean;
+  /** `transient-error-cooldown-seconds` in ms: 0 = default 60 s, negative = off. */
+  readonly transientCooldownMs: number;
+  /** Extra rounds for streams that fail before their first byte (`streaming.bootstrap-retries`). */
+  readonly bootstrapRetries: number;
 }
 
 export interface Snapshot {
@@ -48,6 +59,11 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "nonstream-keepalive-interval",
   "max-body-size-mb",
   "force-model-prefix",
+  "request-retry",
+  "max-retry-credentials",
+  "max-retry-interval",
+  "disable-cooling",
+  "transient-error-cooldown-seconds",
   "plugins",
 ]);
 
@@ -129,6 +145,14 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
       keepaliveMs: config.streaming["keepalive-seconds"] * 1000,
       nonstreamKeepaliveMs: config["nonstream-keepalive-interval"] * 1000,
       maxBodyBytes: Math.floor(config["max-body-size-mb"] * 1024 * 1024),
+      requestRetry: config["request-retry"],
+      maxRetryCredentials: config["max-retry-credentials"],
+      maxRetryIntervalMs: config["max-retry-interval"] * 1000,
+      disableCooling: config["disable-cooling"],
+      transientCooldownMs: config["transient-error-cooldown-seconds"] < 0
+        ? -1
+        : config["transient-error-cooldown-seconds"] * 1000,
+      bootstrapRetries: config.streaming["bootstrap-retries"],
     }),
     unsupportedKeys: Object.freeze(unsupported),
   });

@@ -10,7 +10,7 @@
  * - Usage `input` counts every prompt token, cached ones included; `cacheRead`/`cacheCreation` say how many of them
  *   were cached, so each format's formula (behaviour.md §4.3) is one subtraction away.
  */
-import type { JsonObject, JsonValue, WireFormat } from "./wire-format.ts";
+import type { JsonObject, JsonValue, Usage, WireFormat } from "./wire-format.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Content
@@ -269,4 +269,12 @@ export function argumentsObject(text: string): JsonObject {
   } catch {
     return {};
   }
+}
+
+/** IR usage → the core's accounting shape. */
+export function usageFromIr(u: IrUsage): Usage {
+  const usage: Usage = { inputTokens: u.input, outputTokens: u.output, totalTokens: u.input + u.output };
+  if (u.cacheRead) usage.cachedTokens = u.cacheRead;
+  if (u.reasoning) usage.reasoningTokens = u.reasoning;
+  return usage;
 }

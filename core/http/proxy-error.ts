@@ -7,6 +7,8 @@ export type ProxyErrorCode =
   | "invalid_json"
   | "body_too_large"
   | "model_not_found"
+  | "model_cooldown"
+  | "client_closed"
   | "not_implemented"
   | "upstream_error"
   | "upstream_unreachable"

@@ -5,6 +5,7 @@
 import type { JsonObject, Operation, WireFormat } from "../formats/wire-format.ts";
 import type { Logger } from "../log.ts";
 import type { RouteTarget } from "../plugin/types.ts";
+import type { IrReasoning, IrRequest } from "../formats/ir.ts";
 import type { Snapshot } from "../config/snapshot.ts";
 
 let counter = 0;
@@ -40,6 +41,10 @@ export class RequestContext {
   target: RouteTarget | null;
   /** Query parameters the format needs (Gemini `alt`), parsed once at the edge. */
   readonly query: URLSearchParams;
+  /** The body parsed into the IR, once, when an attempt needs translation. */
+  ir: IrRequest | null;
+  /** Reasoning asked for by a `model(level)` / `model(budget)` suffix; it beats the body's own setting. */
+  reasoningOverride: IrReasoning | null;
   #slots: Map<string, unknown> | undefined;
   #log: Logger | undefined;
 
@@ -68,6 +73,8 @@ export class RequestContext {
     this.signal = init.signal;
     this.target = null;
     this.query = init.query;
+    this.ir = null;
+    this.reasoningOverride = null;
     this.#slots = undefined;
     this.#log = undefined;
   }

@@ -9,7 +9,16 @@ import type { RequestContext } from "../http/request-context.ts";
 import { ProxyError } from "../http/proxy-error.ts";
 import type { Logger } from "../log.ts";
 import { PluginError } from "./plugin-error.ts";
-import type { Awaitable, Hook, HookOrder, PluginHooks, ResponseSummary, RouteTarget, UpstreamRequest } from "./types.ts";
+import type {
+  Awaitable,
+  Hook,
+  HookOrder,
+  PluginHooks,
+  RequestTap,
+  ResponseSummary,
+  RouteTarget,
+  UpstreamRequest,
+} from "./types.ts";
 
 export interface HookEntry<F> {
   readonly plugin: string;
@@ -18,8 +27,15 @@ export interface HookEntry<F> {
 }
 
 type HookFn<K extends HookName> = NonNullable<PluginHooks[K]> extends Hook<infer F> ? F : never;
-export type HookName = "onRequest" | "selectProvider" | "beforeUpstream" | "afterResponse" | "onError";
-const HOOK_NAMES: readonly HookName[] = ["onRequest", "selectProvider", "beforeUpstream", "afterResponse", "onError"];
+export type HookName = "onRequest" | "selectProvider" | "beforeUpstream" | "tap" | "afterResponse" | "onError";
+const HOOK_NAMES: readonly HookName[] = [
+  "onRequest",
+  "selectProvider",
+  "beforeUpstream",
+  "tap",
+  "afterResponse",
+  "onError",
+];
 
 export type CompiledHooks = { readonly [K in HookName]: readonly HookEntry<HookFn<K>>[] | null };
 
@@ -124,6 +140,21 @@ export async function runBeforeUpstream(
     }
   }
   return current;
+}
+
+/** Collects the request's byte taps; null when no plugin wants one (the common case). A tap hook that throws fails the request. */
+export function runTaps(list: CompiledHooks["tap"], rc: RequestContext): RequestTap[] | null {
+  if (list === null) return null;
+  let taps: RequestTap[] | null = null;
+  for (const entry of list) {
+    try {
+      const t = entry.fn(rc);
+      if (t) (taps ??= []).push(t);
+    } catch (err) {
+      throw hookFailure(entry, "tap", err);
+    }
+  }
+  return taps;
 }
 
 /** Observers never fail the request: their errors are logged with plugin and hook. */

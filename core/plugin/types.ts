@@ -98,6 +98,20 @@ export interface RouteTarget {
   readonly upstreamModel: string;
 }
 
+/** Byte-level observers for one request (see `PluginHooks.tap`). Every method is optional and synchronous. */
+export interface RequestTap {
+  /** An upstream attempt's final request (after every `beforeUpstream`); `attempt` counts from 1. */
+  upstreamRequest?(attempt: number, up: UpstreamRequest, target: RouteTarget): void;
+  /** The upstream's status and headers for that attempt. */
+  upstreamResponse?(attempt: number, status: number, headers: Headers): void;
+  /** Upstream body bytes of that attempt, in order (an error body arrives as one chunk). */
+  upstreamChunk?(attempt: number, chunk: Uint8Array): void;
+  /** Status and headers of the response sent to the client, once, before its body. */
+  clientHead?(status: number, headers: Headers): void;
+  /** Body bytes sent to the client, in order (a non-stream body as one chunk). */
+  clientChunk?(chunk: Uint8Array): void;
+}
+
 export type HookOrder = "pre" | "post";
 /** A hook is a function, or an object giving its order. */
 export type Hook<F> = F | { readonly handler: F; readonly order?: HookOrder };
@@ -109,6 +123,12 @@ export interface PluginHooks<O = unknown> {
   selectProvider?: Hook<(rc: RequestContext) => Awaitable<RouteTarget | null | void>>;
   /** Reduce: each hook may replace the upstream request; the result feeds the next one. */
   beforeUpstream?: Hook<(up: UpstreamRequest, rc: RequestContext) => Awaitable<UpstreamRequest | void>>;
+  /**
+   * Called once per proxied request; a plugin that records bodies (the request logger) returns a tap that sees every
+   * upstream attempt and every byte sent to the client. Runs on the hot path: taps must only copy references or
+   * enqueue work, never block. Returning null costs the request nothing further.
+   */
+  tap?: Hook<(rc: RequestContext) => RequestTap | null | void>;
   /** Parallel, observe only: after the last byte, or after the client left. */
   afterResponse?: Hook<(rc: RequestContext, summary: ResponseSummary) => Awaitable<void>>;
   /** Parallel, observe only: every error that reaches the client, before or after the first byte. */
@@ -146,6 +166,10 @@ export interface Credential<D = unknown> {
   readonly models: readonly CredentialModel[];
   /** Wildcard patterns (`p*`, `*s`, `*x*`, exact) of model ids this credential must not serve. */
   readonly excludedModels?: readonly string[];
+  /** Per-entry `disable-cooling`: failures are counted but never bench this credential. */
+  readonly disableCooling?: boolean;
+  /** Per-entry `request-retry`: extra retry rounds when this credential leads the pool (overrides the global). */
+  readonly requestRetry?: number;
   /** Adapter-private data (base URL, key, headers…). */
   readonly data: D;
 }
@@ -174,6 +198,13 @@ export interface ProviderAdapter<D = unknown> {
   readonly id: string;
   /** Upstream wire formats it speaks, preferred first. A client in one of them is passed through untranslated. */
   readonly formats: readonly WireFormat[];
+  /**
+   * The upstream only streams (the Codex backend): a non-stream client request is sent with streaming on and the
+   * answer is assembled from the stream.
+   */
+  readonly streamOnly?: boolean;
+  /** The upstream has its own token counter for `count-tokens` requests; otherwise the core estimates locally. */
+  readonly countsTokens?: boolean;
   /** Builds the upstream HTTP request (URL, auth headers, final body). Must not mutate `call.body`. */
   buildRequest(call: UpstreamCall<D>): Awaitable<UpstreamRequest>;
 }

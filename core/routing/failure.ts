@@ -43,6 +43,17 @@ export function isRequestFault(status: number, body: string): boolean {
     (typeof e.type === "string" && REQUEST_FAULT_TYPES.has(e.type));
 }
 
+/** One failed upstream attempt, as the retry loop sees it. */
+export interface AttemptFailure {
+  readonly error: ProxyError;
+  /** False for request faults: return to the client at once, cool nothing. */
+  readonly retryable: boolean;
+  /** The upstream's error body text (for cooldown classification). */
+  readonly body: string;
+  /** `Retry-After` in ms, when the upstream sent one. */
+  readonly retryAfterMs?: number;
+}
+
 /** Upstream error bodies are returned verbatim; long non-JSON text is cut so a client never gets megabytes of HTML. */
 const MESSAGE_LIMIT = 2048;
 

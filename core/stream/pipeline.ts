@@ -1,104 +1,58 @@
 /**
- * The request pipeline: hooks → route → (translate) → upstream → stream back, with failover before the first byte.
+ * The request pipeline: hooks → route → (translate) → upstream → stream back.
  *
- * Same-format streams pass through as the upstream's own bytes: the SSE parser runs beside them only to observe
- * usage, the terminal event and in-band errors; nothing is re-serialised.
+ * Before the first byte, a failed attempt moves to the next credential; an exhausted pool starts a new round (up to
+ * `request-retry`) after the nearest cooldown, as CLIProxyAPI does (behaviour.md §3.3). After the first byte, errors go
+ * in-stream in the client's format. Same-format bodies pass through untouched except the model; other formats go
+ * through the IR codecs.
  */
-import { FORMAT_PROFILES } from "../formats/profiles.ts";
+import { CODECS } from "../formats/codecs.ts";
+import { countTokensBody, estimateInputTokens } from "../formats/count-tokens.ts";
+import type { FormatCodec, IrRequest } from "../formats/ir.ts";
 import type { FormatProfile } from "../formats/format-profile.ts";
-import { newObservation } from "../formats/format-profile.ts";
-import { isJsonObject, type JsonObject, type Usage } from "../formats/wire-format.ts";
+import { FORMAT_PROFILES } from "../formats/profiles.ts";
+import { parseThinkingSuffix } from "../formats/thinking.ts";
+import { isJsonObject, type JsonObject, type Usage, type WireFormat } from "../formats/wire-format.ts";
 import { ProxyError, toProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
-import type { UpstreamFetch, UpstreamResponse } from "../http/upstream-fetch.ts";
-import { readAllText } from "../http/upstream-fetch.ts";
-import { runAfterResponse, runBeforeUpstream, runOnError, runOnRequest, runSelectProvider } from "../plugin/hooks.ts";
-import type { ResponseSummary, RouteTarget, UpstreamCall } from "../plugin/types.ts";
-import { isRequestFault, upstreamError } from "../routing/failure.ts";
+import { readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
+import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps } from "../plugin/hooks.ts";
+import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
+import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
+import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
+import type { RouteCandidate } from "../routing/model-table.ts";
 import { orderCandidates, type RoutingState } from "../routing/selector.ts";
-import { SseParser, type SseEvent } from "./sse-parser.ts";
-import { SSE_KEEPALIVE } from "./sse-encoder.ts";
+import { withNonStreamKeepalive } from "./keepalive.ts";
+import { streamPassthrough } from "./passthrough.ts";
+import { RequestOutcome } from "./request-outcome.ts";
+import { assembledFromStream, finishJson, jsonTranslated, streamTranslated } from "./translated-response.ts";
 
 export interface PipelineEnv {
   readonly fetchUpstream: UpstreamFetch;
   readonly routing: RoutingState;
+  readonly cooldowns: CooldownTracker;
 }
 
-const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache",
-  "access-control-allow-origin": "*",
-});
+/** A new retry round only follows these statuses (behaviour.md §3.3). */
+const ROUND_STATUSES: ReadonlySet<number> = new Set([403, 408, 429, 500, 502, 503, 504]);
 
-const RAW_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-type": "application/json",
   "access-control-allow-origin": "*",
 });
 
 const utf8 = new TextEncoder();
 
-/** Gemini with an `alt` other than `sse` streams the upstream's raw bytes (a JSON array): no SSE framing at all. */
-function isRawStream(rc: RequestContext): boolean {
-  if (rc.format !== "gemini") return false;
-  const alt = rc.query.get("alt");
-  return alt !== null && alt !== "" && alt !== "sse";
-}
-
-/** One attempt's failure, and whether the next credential may be tried. */
-interface AttemptFailure {
-  readonly error: ProxyError;
-  readonly retryable: boolean;
-}
-
-/**
- * Tracks what `afterResponse` will be told and guarantees it (and `done`) run exactly once, at the real end of the
- * request: after the last byte of a stream, or when the client leaves.
- */
-class RequestOutcome {
-  readonly #rc: RequestContext;
-  readonly #done: () => void;
-  attempts = 0;
-  firstByteAt: number | null = null;
-  #finished = false;
-
-  constructor(rc: RequestContext, done: () => void) {
-    this.#rc = rc;
-    this.#done = done;
-  }
-
-  finish(status: number, usage: Usage | null, error: ProxyError | null, cancelled: boolean): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    const rc = this.#rc;
-    try {
-      if (error) runOnError(rc.snapshot.hooks.onError, error, rc);
-      const hooks = rc.snapshot.hooks.afterResponse;
-      // Fast path: no observer, no summary object.
-      if (hooks !== null) {
-        const now = performance.now();
-        const summary: ResponseSummary = {
-          status,
-          stream: rc.stream,
-          usage,
-          attempts: this.attempts,
-          firstByteMs: this.firstByteAt === null ? null : this.firstByteAt - rc.startedAt,
-          durationMs: now - rc.startedAt,
-          error,
-          cancelled,
-        };
-        runAfterResponse(hooks, rc, summary);
-      }
-    } finally {
-      this.#done();
-    }
-  }
+function clientClosed(): ProxyError {
+  return new ProxyError(499, "client_closed", "Client closed the request");
 }
 
 /** Serves one proxied request. `done` runs once when the request has fully ended (used to release the snapshot). */
 export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: () => void): Promise<Response> {
-  const outcome = new RequestOutcome(rc, done);
   const profile = FORMAT_PROFILES[rc.format];
+  let outcome: RequestOutcome | null = null;
   try {
+    outcome = new RequestOutcome(rc, done, runTaps(rc.snapshot.hooks.tap, rc));
     const early = await runOnRequest(rc.snapshot.hooks.onRequest, rc);
     if (early) {
       outcome.finish(early.status, null, null, false);
@@ -107,44 +61,105 @@ export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: (
     const keepaliveMs = rc.stream ? 0 : rc.snapshot.settings.nonstreamKeepaliveMs;
     if (keepaliveMs > 0) {
       // Errors become the client's error response here too, so the outcome is finished and the lease released.
-      const answer = runAttempts(rc, env, profile, outcome).catch((err) =>
-        errorResponse(profile, toProxyError(err), outcome)
-      );
+      const o = outcome;
+      const answer = runAttempts(rc, env, profile, o).catch((err) => fail(profile, err, o));
       return await withNonStreamKeepalive(keepaliveMs, answer);
     }
     return await runAttempts(rc, env, profile, outcome);
   } catch (err) {
-    return errorResponse(profile, toProxyError(err), outcome);
+    if (outcome === null) {
+      // A tap hook threw before anything started: still release the snapshot.
+      done();
+      return renderError(profile, toProxyError(err));
+    }
+    return fail(profile, err, outcome);
   }
 }
 
-function errorResponse(profile: FormatProfile, err: ProxyError, outcome: RequestOutcome): Response {
-  outcome.finish(err.status, null, err, false);
-  return renderError(profile, err);
+function fail(profile: FormatProfile, err: unknown, outcome: RequestOutcome): Response {
+  const e = toProxyError(err);
+  const res = renderError(profile, e);
+  if (outcome.taps !== null) {
+    outcome.clientHead(res.status, res.headers);
+    outcome.clientChunk(utf8.encode(profile.errorBody(e)));
+  }
+  outcome.finish(e.status, null, e, false);
+  return res;
 }
 
 /** An HTTP error in the client's format. */
 export function renderError(profile: FormatProfile, err: ProxyError): Response {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "access-control-allow-origin": "*",
-  };
+  const headers: Record<string, string> = { ...JSON_HEADERS };
   if (err.headers) Object.assign(headers, err.headers);
   return new Response(profile.errorBody(err), { status: err.status, headers });
 }
 
-async function resolveTargets(rc: RequestContext, env: PipelineEnv): Promise<readonly RouteTarget[]> {
+function unknownModel(model: string): ProxyError {
+  return new ProxyError(400, "model_not_found", `unknown provider for model ${model}`, {
+    type: "invalid_request_error",
+    code: "model_not_found",
+    param: "model",
+  });
+}
+
+/**
+ * The request's candidates. A `model(level)` / `model(budget)` suffix is stripped for routing and kept as a
+ * reasoning override.
+ */
+async function resolveCandidates(rc: RequestContext): Promise<readonly RouteCandidate[]> {
   const chosen = await runSelectProvider(rc.snapshot.hooks.selectProvider, rc);
   if (chosen) return [chosen];
-  const candidates = rc.snapshot.models.resolve(rc.model);
-  if (!candidates || candidates.length === 0) {
-    throw new ProxyError(400, "model_not_found", `unknown provider for model ${rc.model}`, {
-      type: "invalid_request_error",
-      code: "model_not_found",
-      param: "model",
-    });
+  const direct = rc.snapshot.models.resolve(rc.model);
+  if (direct && direct.length > 0) return direct;
+  const { base, reasoning } = parseThinkingSuffix(rc.model);
+  if (reasoning) {
+    const viaBase = rc.snapshot.models.resolve(base);
+    if (viaBase && viaBase.length > 0) {
+      rc.reasoningOverride = reasoning;
+      return viaBase;
+    }
   }
-  return orderCandidates(candidates, rc.model, rc.snapshot.settings.strategy, env.routing);
+  throw unknownModel(rc.model);
+}
+
+function abortable(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(clientClosed());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(clientClosed());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Jitter ≤ min(wait/4, 2 s), so clients waiting on the same cooldown do not retry in lockstep. */
+function withJitter(ms: number): number {
+  return ms + Math.random() * Math.min(ms / 4, 2000);
+}
+
+function cooldownError(model: string, provider: string, waitMs: number): ProxyError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const message = `All credentials for model ${model} are cooling down via provider ${provider}`;
+  const body = JSON.stringify({
+    error: {
+      code: "model_cooldown",
+      message,
+      model,
+      reset_time: formatDuration(seconds * 1000),
+      reset_seconds: seconds,
+      provider,
+    },
+  });
+  return new ProxyError(429, "model_cooldown", message, {
+    code: "model_cooldown",
+    upstreamBody: body,
+    headers: { "Retry-After": String(seconds) },
+  });
 }
 
 async function runAttempts(
@@ -153,20 +168,113 @@ async function runAttempts(
   profile: FormatProfile,
   outcome: RequestOutcome,
 ): Promise<Response> {
-  const targets = await resolveTargets(rc, env);
+  const candidates = await resolveCandidates(rc);
+  const settings = rc.snapshot.settings;
+  if (rc.operation === "count-tokens" && !candidates[0]!.provider.countsTokens) return countLocally(rc, outcome);
+
+  const lead = candidates[0]!.credential;
+  const rounds = (lead.requestRetry ?? settings.requestRetry) + (rc.stream ? settings.bootstrapRetries : 0);
+  const cooldowns = env.cooldowns;
+  let round = 0;
   let last: AttemptFailure | null = null;
-  for (const target of targets) {
-    if (rc.signal.aborted) break;
-    outcome.attempts++;
-    rc.target = target;
-    const result = await attempt(rc, target, env, profile, outcome);
-    if (result instanceof Response) return result;
-    last = result;
-    rc.log.debug(`attempt ${outcome.attempts} via ${target.credential.label} failed: ${result.error.status}`);
-    if (!result.retryable) break;
+  for (;;) {
+    const ordered = orderCandidates(candidates, rc.model, settings.strategy, env.routing);
+    const now = cooldowns.now;
+    let earliest = Infinity;
+    let tried = 0;
+    for (const target of ordered) {
+      const until = cooldowns.coolingUntil(target.credential.id, target.upstreamModel, now);
+      if (until > 0) {
+        if (until < earliest) earliest = until;
+        continue;
+      }
+      if (settings.maxRetryCredentials > 0 && tried >= settings.maxRetryCredentials) break;
+      if (rc.signal.aborted) throw clientClosed();
+      tried++;
+      outcome.attempts++;
+      rc.target = target;
+      const result = await attempt(rc, target, env, profile, outcome, outcome.attempts);
+      if (result instanceof Response) {
+        cooldowns.recordSuccess(target.credential.id, target.upstreamModel);
+        return result;
+      }
+      last = result;
+      rc.log.debug(`attempt ${outcome.attempts} via ${target.credential.label} failed: ${result.error.status}`);
+      // A request fault would fail the same way everywhere: return it at once, cool nothing.
+      if (!result.retryable) throw result.error;
+      cooldowns.recordFailure(target.credential.id, target.upstreamModel, {
+        status: result.error.status,
+        body: result.body,
+        retryAfterMs: result.retryAfterMs,
+        transientMs: settings.transientCooldownMs,
+        disableCooling: settings.disableCooling || target.credential.disableCooling === true,
+      });
+    }
+
+    if (last === null) {
+      // Nothing was tried: every credential is cooling.
+      const wait = earliest === Infinity ? 0 : earliest - now;
+      if (round < rounds && settings.maxRetryIntervalMs > 0 && wait <= settings.maxRetryIntervalMs) {
+        await abortable(withJitter(wait), rc.signal);
+        round++;
+        continue;
+      }
+      throw cooldownError(rc.model, candidates[0]!.provider.id, wait);
+    }
+    if (round >= rounds || !ROUND_STATUSES.has(last.error.status)) throw last.error;
+    // Next round: wait for the nearest recovery, unless that is longer than max-retry-interval.
+    const after = cooldowns.now;
+    let wait = Infinity;
+    for (const c of candidates) {
+      const until = cooldowns.coolingUntil(c.credential.id, c.upstreamModel, after);
+      wait = Math.min(wait, until === 0 ? 0 : until - after);
+    }
+    if (wait > 0) {
+      if (settings.maxRetryIntervalMs <= 0 || wait > settings.maxRetryIntervalMs) throw last.error;
+      await abortable(withJitter(wait), rc.signal);
+    }
+    round++;
   }
-  if (rc.signal.aborted) throw new ProxyError(499, "bad_request", "Client closed the request");
-  throw last?.error ?? new ProxyError(503, "auth_unavailable", `auth_unavailable: no auth available (model=${rc.model})`);
+}
+
+/** What an attempt sends and how its answer is read. */
+interface FormatPlan {
+  readonly upstreamFormat: WireFormat;
+  /** Null: same format, the body passes through. */
+  readonly upstreamCodec: FormatCodec | null;
+  readonly clientCodec: FormatCodec | null;
+}
+
+function planFormats(rc: RequestContext, formats: readonly WireFormat[], providerId: string): FormatPlan {
+  const native = formats.includes(rc.format);
+  // A reasoning suffix must be applied to the body: same-format requests then go through the IR too.
+  if (native && rc.reasoningOverride === null) {
+    return { upstreamFormat: rc.format, upstreamCodec: null, clientCodec: null };
+  }
+  const upstreamFormat = native ? rc.format : formats[0]!;
+  const clientCodec = CODECS[rc.format];
+  const upstreamCodec = CODECS[upstreamFormat];
+  if (!clientCodec || !upstreamCodec) {
+    throw new ProxyError(
+      501,
+      "not_implemented",
+      native
+        ? `Applying a reasoning suffix to ${rc.format} requests is not implemented yet`
+        : `Translating ${rc.format} requests to ${upstreamFormat} (provider ${providerId}) is not implemented yet`,
+    );
+  }
+  return { upstreamFormat, upstreamCodec, clientCodec };
+}
+
+function irRequest(rc: RequestContext, codec: FormatCodec): IrRequest {
+  let ir = rc.ir;
+  if (ir === null) {
+    // Parsed once per request, reused by every attempt.
+    ir = codec.parseRequest(rc.body);
+    if (rc.reasoningOverride !== null) ir = { ...ir, reasoning: rc.reasoningOverride };
+    rc.ir = ir;
+  }
+  return ir;
 }
 
 async function attempt(
@@ -175,40 +283,42 @@ async function attempt(
   env: PipelineEnv,
   profile: FormatProfile,
   outcome: RequestOutcome,
+  n: number,
 ): Promise<Response | AttemptFailure> {
   const adapter = target.provider;
-  if (!adapter.formats.includes(rc.format)) {
-    // Translation between formats arrives with the format translators; say so in the client's format.
-    throw new ProxyError(
-      501,
-      "not_implemented",
-      `Translating ${rc.format} requests to ${adapter.formats.join("/")} (provider ${adapter.id}) is not implemented yet`,
-    );
+  const plan = planFormats(rc, adapter.formats, adapter.id);
+  const upstreamStream = rc.operation === "generate" && (rc.stream || adapter.streamOnly === true);
+  let body: JsonObject;
+  if (plan.upstreamCodec === null) {
+    body = { ...rc.body, model: target.upstreamModel };
+    if (upstreamStream && !rc.stream && rc.format !== "gemini") body.stream = true;
+  } else {
+    const ir = irRequest(rc, plan.clientCodec!);
+    body = plan.upstreamCodec.renderRequest(ir, { model: target.upstreamModel, stream: upstreamStream });
   }
-  const body: JsonObject = { ...rc.body, model: target.upstreamModel };
   const call: UpstreamCall = {
     credential: target.credential,
     upstreamModel: target.upstreamModel,
-    format: rc.format,
+    format: plan.upstreamFormat,
     operation: rc.operation,
-    stream: rc.stream,
+    stream: upstreamStream,
     body,
     rc,
   };
   const built = await adapter.buildRequest(call);
   const up = await runBeforeUpstream(rc.snapshot.hooks.beforeUpstream, built, rc);
+  const taps = outcome.taps;
+  if (taps !== null) for (const t of taps) t.upstreamRequest?.(n, up, target);
 
   let res: UpstreamResponse;
   try {
     res = await env.fetchUpstream(up, rc.signal);
   } catch (err) {
-    if (rc.signal.aborted) throw new ProxyError(499, "bad_request", "Client closed the request");
-    const message = err instanceof Error ? err.message : String(err);
-    return {
-      error: new ProxyError(502, "upstream_unreachable", `Upstream ${adapter.id} unreachable: ${message}`),
-      retryable: true,
-    };
+    if (rc.signal.aborted) throw clientClosed();
+    const message = `Upstream ${adapter.id} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+    return { error: new ProxyError(502, "upstream_unreachable", message), retryable: true, body: message };
   }
+  if (taps !== null) for (const t of taps) t.upstreamResponse?.(n, res.status, res.headers);
 
   if (res.status < 200 || res.status >= 300) {
     let text = "";
@@ -217,31 +327,62 @@ async function attempt(
     } catch {
       // The status alone still classifies the failure.
     }
-    const error = upstreamError(res.status, text, adapter.id, res.headers.get("retry-after"));
-    return { error, retryable: !isRequestFault(res.status, text) };
+    if (taps !== null) for (const t of taps) t.upstreamChunk?.(n, utf8.encode(text));
+    const retryAfter = res.headers.get("retry-after");
+    return {
+      error: upstreamError(res.status, text, adapter.id, retryAfter),
+      retryable: !isRequestFault(res.status, text),
+      body: text,
+      retryAfterMs: parseRetryAfter(retryAfter, Date.now()),
+    };
   }
 
-  if (rc.stream) return streamPassthrough(rc, res, profile, outcome);
+  if (rc.operation === "count-tokens") return countFromUpstream(rc, res, outcome, n);
+  if (plan.upstreamCodec === null) {
+    if (rc.stream) return streamPassthrough(rc, res, profile, outcome, n);
+    if (upstreamStream) {
+      const codec = CODECS[rc.format];
+      if (!codec) throw new ProxyError(501, "not_implemented", `Assembling ${rc.format} streams is not implemented yet`);
+      return assembledFromStream(rc, res, codec, codec, outcome, n);
+    }
+    return jsonPassthrough(rc, res, profile, outcome, n);
+  }
+  if (rc.stream) return streamTranslated(rc, res, plan.upstreamCodec, plan.clientCodec!, outcome, n);
+  if (upstreamStream) return assembledFromStream(rc, res, plan.upstreamCodec, plan.clientCodec!, outcome, n);
+  return jsonTranslated(rc, res, plan.upstreamCodec, plan.clientCodec!, outcome, n);
+}
 
+async function jsonPassthrough(
+  rc: RequestContext,
+  res: UpstreamResponse,
+  profile: FormatProfile,
+  outcome: RequestOutcome,
+  n: number,
+): Promise<Response | AttemptFailure> {
   let text: string;
   try {
     text = await readAllText(res.body);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    return { error: new ProxyError(502, "upstream_error", `Upstream response failed: ${message}`), retryable: true };
+    const message = `Upstream response failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { error: new ProxyError(502, "upstream_error", message), retryable: true, body: message };
   }
+  const headers = {
+    "content-type": res.headers.get("content-type") ?? "application/json",
+    "access-control-allow-origin": "*",
+  };
   outcome.firstByteAt = performance.now();
-  outcome.finish(res.status, rc.snapshot.hooks.afterResponse === null ? null : usageOfBody(profile, text), null, false);
-  return new Response(text, {
-    status: res.status,
-    headers: {
-      "content-type": res.headers.get("content-type") ?? "application/json",
-      "access-control-allow-origin": "*",
-    },
-  });
+  if (outcome.taps !== null) {
+    const bytes = utf8.encode(text);
+    for (const t of outcome.taps) t.upstreamChunk?.(n, bytes);
+    outcome.clientHead(res.status, new Headers(headers));
+    outcome.clientChunk(bytes);
+  }
+  // Usage is only parsed out of the body when an observer wants it.
+  const usage = rc.snapshot.hooks.afterResponse === null ? null : usageOfBody(profile, text);
+  outcome.finish(res.status, usage, null, false);
+  return new Response(text, { status: res.status, headers });
 }
 
-/** Usage of a non-stream JSON answer; only computed when an observer wants it. */
 function usageOfBody(profile: FormatProfile, text: string): Usage | null {
   try {
     const body: unknown = JSON.parse(text);
@@ -251,184 +392,33 @@ function usageOfBody(profile: FormatProfile, text: string): Usage | null {
   }
 }
 
-/** True when `chunk` ends an SSE event (`\n\n` or `\r\n\r\n` / `\r\r`), so a frame may be inserted after it. */
-function endsAtEventBoundary(chunk: Uint8Array): boolean {
-  const n = chunk.byteLength;
-  if (n < 2) return false;
-  const a = chunk[n - 2];
-  const b = chunk[n - 1];
-  return (b === 0x0a && (a === 0x0a || (n >= 4 && a === 0x0d && chunk[n - 3] === 0x0a))) ||
-    (b === 0x0d && a === 0x0d);
+/** `count_tokens` with no upstream counter: a local estimate in the client's shape. */
+function countLocally(rc: RequestContext, outcome: RequestOutcome): Response {
+  const codec = CODECS[rc.format];
+  if (!codec) throw new ProxyError(501, "not_implemented", `Counting ${rc.format} tokens is not implemented yet`);
+  const tokens = estimateInputTokens(irRequest(rc, codec));
+  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null);
 }
 
-/**
- * Waits for the first upstream event before answering, so a failure before it is an ordinary HTTP error (and the next
- * credential may be tried), then streams the upstream bytes through unchanged.
- */
-async function streamPassthrough(
+/** An upstream count (`{"input_tokens":N}` or `{"totalTokens":N}`) in the client's shape. */
+async function countFromUpstream(
   rc: RequestContext,
   res: UpstreamResponse,
-  profile: FormatProfile,
   outcome: RequestOutcome,
+  n: number,
 ): Promise<Response | AttemptFailure> {
-  const body = res.body;
-  // Raw streams are not SSE: the first non-empty chunk ends the bootstrap, and there is nothing to parse.
-  const raw = isRawStream(rc);
-  const parser = new SseParser();
-  const obs = newObservation();
-  let events = 0;
-  const onEvent = (ev: SseEvent) => {
-    events++;
-    profile.observe(ev, obs);
-  };
-
-  const head: Uint8Array[] = [];
+  const text = await readAllText(res.body);
+  if (outcome.taps !== null) for (const t of outcome.taps) t.upstreamChunk?.(n, utf8.encode(text));
+  let tokens: unknown;
   try {
-    while (events === 0) {
-      const chunk = await body.read();
-      if (chunk === null) {
-        if (!raw) parser.end(onEvent);
-        break;
-      }
-      head.push(chunk);
-      if (!raw) parser.push(chunk, onEvent);
-      else if (chunk.byteLength > 0) events++;
-    }
-  } catch (err) {
-    body.cancel();
-    if (rc.signal.aborted) throw new ProxyError(499, "bad_request", "Client closed the request");
-    const message = err instanceof Error ? err.message : String(err);
-    return { error: new ProxyError(502, "upstream_stream_error", `Upstream stream failed: ${message}`), retryable: true };
+    const parsed = JSON.parse(text) as { input_tokens?: unknown; totalTokens?: unknown };
+    tokens = parsed.input_tokens ?? parsed.totalTokens;
+  } catch {
+    tokens = undefined;
   }
-  if (events === 0) {
-    return { error: new ProxyError(502, "upstream_stream_error", "Upstream stream ended without data"), retryable: true };
+  if (typeof tokens !== "number") {
+    const error = new ProxyError(502, "upstream_error", "Upstream count answer has no token count");
+    return { error, retryable: true, body: text };
   }
-  if (obs.error !== null && events === 1) {
-    body.cancel();
-    return { error: upstreamError(502, obs.error, rc.target?.provider.id ?? "upstream", null), retryable: true };
-  }
-
-  // A keep-alive comment would corrupt a raw stream.
-  const keepaliveMs = raw ? 0 : rc.snapshot.settings.keepaliveMs;
-  let atBoundary = endsAtEventBoundary(head[head.length - 1]!);
-  let pendingRead: Promise<Uint8Array | null> | null = null;
-  let midError: ProxyError | null = null;
-
-  const finishStream = (cancelled: boolean) => {
-    const error = midError ?? (obs.error !== null ? upstreamError(502, obs.error, "upstream", null) : null);
-    outcome.finish(200, obs.usage, error, cancelled);
-  };
-
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of head) controller.enqueue(chunk);
-    },
-    async pull(controller) {
-      let chunk: Uint8Array | null;
-      try {
-        if (keepaliveMs > 0) {
-          const read = pendingRead ?? body.read();
-          let winner = await raceKeepalive(read, keepaliveMs);
-          // A comment in the middle of an event would corrupt it, and after the terminal event ([DONE],
-          // message_stop…) nothing may follow: skip those ticks and keep waiting here. A pull that returns without
-          // enqueueing is not called again (WHATWG streams), which would stall the client.
-          while (winner === KEEPALIVE_TICK && (!atBoundary || obs.terminal)) {
-            winner = await raceKeepalive(read, keepaliveMs);
-          }
-          if (winner === KEEPALIVE_TICK) {
-            pendingRead = read;
-            controller.enqueue(SSE_KEEPALIVE.slice());
-            return;
-          }
-          pendingRead = null;
-          chunk = winner;
-        } else {
-          chunk = await body.read();
-        }
-        if (chunk !== null) {
-          controller.enqueue(chunk);
-          atBoundary = endsAtEventBoundary(chunk);
-          if (!raw) parser.push(chunk, onEvent);
-          return;
-        }
-        if (!raw) parser.end(onEvent);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        midError = new ProxyError(502, "upstream_stream_error", `Upstream stream failed: ${message}`);
-      }
-      if (midError === null && profile.hasTerminalEvent && !obs.terminal && obs.error === null) {
-        midError = new ProxyError(502, "upstream_stream_error", "Upstream stream ended before its final event");
-      }
-      if (midError !== null) {
-        // Never a clean finish after a cut: the client gets its format's in-stream error.
-        const frame = raw
-          ? profile.errorBody(midError)
-          : (atBoundary ? "" : "\n\n") + profile.streamErrorFrame(midError);
-        controller.enqueue(utf8.encode(frame));
-      }
-      controller.close();
-      finishStream(false);
-    },
-    cancel() {
-      body.cancel();
-      finishStream(true);
-    },
-  });
-  outcome.firstByteAt = performance.now();
-  return new Response(stream, { status: 200, headers: raw ? RAW_HEADERS : SSE_HEADERS });
+  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null);
 }
-
-const KEEPALIVE_TICK = Symbol("keepalive");
-
-function raceKeepalive(
-  read: Promise<Uint8Array | null>,
-  ms: number,
-): Promise<Uint8Array | null | typeof KEEPALIVE_TICK> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof KEEPALIVE_TICK>((resolve) => {
-    timer = setTimeout(resolve, ms, KEEPALIVE_TICK);
-  });
-  return Promise.race([read, tick]).finally(() => clearTimeout(timer));
-}
-
-/**
- * `nonstream-keepalive-interval`: write `\n` every interval while the upstream works, then the JSON. A client that
- * parses JSON ignores the leading whitespace. Nothing is sent before the first interval has passed, so an answer or
- * error that comes sooner keeps its own status; after that the status is committed as 200 and an error is written as
- * the JSON body (CLIProxyAPI's ticker behaves the same way).
- */
-async function withNonStreamKeepalive(ms: number, answer: Promise<Response>): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof KEEPALIVE_TICK>((resolve) => {
-    timer = setTimeout(resolve, ms, KEEPALIVE_TICK);
-  });
-  const first = await Promise.race([answer, tick]).finally(() => clearTimeout(timer));
-  if (first !== KEEPALIVE_TICK) return first;
-  const newline = utf8.encode("\n");
-  let interval: ReturnType<typeof setInterval> | undefined;
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(newline.slice());
-      interval = setInterval(() => controller.enqueue(newline.slice()), ms);
-      answer
-        .then((res) => res.arrayBuffer())
-        .then((buf) => {
-          clearInterval(interval);
-          controller.enqueue(new Uint8Array(buf));
-          controller.close();
-        })
-        .catch((err) => {
-          clearInterval(interval);
-          controller.error(err);
-        });
-    },
-    cancel() {
-      clearInterval(interval);
-    },
-  });
-  return new Response(stream, {
-    status: 200,
-    headers: { "content-type": "application/json", "access-control-allow-origin": "*" },
-  });
-}
-

@@ -53,6 +53,8 @@ export function credentialsFromEntries(
         prefix: entry.prefix || undefined,
         models,
         excludedModels: entry["excluded-models"],
+        disableCooling: entry["disable-cooling"],
+        requestRetry: entry["request-retry"],
         data: {
           name: entry.name,
           baseUrl: entry["base-url"].replace(/\/+$/, ""),

@@ -100,7 +100,8 @@ describe("a CLIProxyAPI config with keys not supported yet", () => {
       upstream.url,
       "m",
       `request-retry: 3
-max-retry-interval: 30
+proxy-url: "socks5://127.0.0.1:1080"
+auth-dir: "~/.cli-proxy-api"
 claude-api-key:
   - api-key: "sk-ant-xyz"
 gemini-api-key:
@@ -115,11 +116,12 @@ some-future-key: {nested: [1, 2]}
     try {
       const warnings = sy.logs.filter((l) => l.includes("not supported yet"));
       assert.equal(warnings.length, 1);
-      for (const key of ["request-retry", "max-retry-interval", "claude-api-key", "gemini-api-key", "payload", "some-future-key"]) {
+      for (const key of ["proxy-url", "auth-dir", "claude-api-key", "gemini-api-key", "payload", "some-future-key"]) {
         assert.ok(warnings[0]!.includes(key), `${key} is listed`);
       }
       assert.ok(!warnings[0]!.includes("openai-compatibility"));
       assert.ok(!warnings[0]!.includes("api-keys"));
+      assert.ok(!warnings[0]!.includes("request-retry"), "retry rounds are served");
       assert.deepEqual(await modelIds(sy.url), ["m"]);
       // The unknown key is kept in the snapshot's config, not dropped.
       assert.deepEqual((sy.runtime.snapshot.config as Record<string, unknown>)["some-future-key"], { nested: [1, 2] });

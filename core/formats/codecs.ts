@@ -1,0 +1,8 @@
+/**
+ * The format codecs, by wire format. A format missing here cannot be translated to or from yet: requests that need it
+ * get a 501 in the client's format.
+ */
+import type { FormatCodec } from "./ir.ts";
+import type { WireFormat } from "./wire-format.ts";
+
+export const CODECS: Readonly<Partial<Record<WireFormat, FormatCodec>>> = Object.freeze({});
