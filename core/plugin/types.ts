@@ -148,6 +148,19 @@ export interface CredentialModel {
   readonly displayName?: string;
   /** `owned_by` in model lists; defaults to the provider id. */
   readonly ownedBy?: string;
+  /** What reasoning the model accepts; absent = no thinking support declared. */
+  readonly thinking?: ModelThinking;
+  readonly contextLength?: number;
+  readonly maxOutputTokens?: number;
+}
+
+/** A model's declared reasoning support (CLIProxyAPI's `thinking:{min,max,zero-allowed,dynamic-allowed,levels}`). */
+export interface ModelThinking {
+  readonly min?: number;
+  readonly max?: number;
+  readonly zeroAllowed?: boolean;
+  readonly dynamicAllowed?: boolean;
+  readonly levels?: readonly string[];
 }
 
 /** One usable key or account of a provider. */

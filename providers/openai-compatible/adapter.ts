@@ -1,6 +1,7 @@
 /** Builds upstream requests for OpenAI-compatible endpoints: Bearer auth, `{base}/chat/completions` or `/completions`. */
 import type { ProviderAdapter, UpstreamCall, UpstreamRequest } from "../../core/plugin/types.ts";
 import { type CompatCredentialData, PROVIDER_ID } from "./credentials.ts";
+import { applyHeaders } from "../shared/key-entries.ts";
 
 const PATHS = { "openai-chat": "/chat/completions", "openai-completions": "/completions" } as const;
 
@@ -10,14 +11,7 @@ function buildRequest(call: UpstreamCall<CompatCredentialData>): UpstreamRequest
   const headers = new Headers({ "content-type": "application/json" });
   if (data.apiKey) headers.set("authorization", `Bearer ${data.apiKey}`);
   if (call.stream) headers.set("accept", "text/event-stream");
-  for (const [name, value] of data.headers) headers.set(name, value);
-  if (data.copiedHeaders.length > 0) {
-    const client = call.rc.request.headers;
-    for (const [name, from] of data.copiedHeaders) {
-      const value = client.get(from);
-      if (value !== null) headers.set(name, value);
-    }
-  }
+  applyHeaders(headers, data, call.rc.request.headers);
   // Streams ask for the final usage chunk, so accounting sees token counts (CLIProxyAPI does the same).
   const body = call.stream
     ? {

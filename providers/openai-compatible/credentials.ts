@@ -5,20 +5,13 @@
 import type { OpenAICompatibilityEntry } from "../../core/config/schema.ts";
 import { maskSecret } from "../../core/log.ts";
 import type { Credential, CredentialModel } from "../../core/plugin/types.ts";
+import { type KeyCredentialData, splitHeaders } from "../shared/key-entries.ts";
 
 export const PROVIDER_ID = "openai-compatible";
 
-export interface CompatCredentialData {
+export interface CompatCredentialData extends KeyCredentialData {
   /** The entry's `name`. */
   readonly name: string;
-  /** Without a trailing slash. */
-  readonly baseUrl: string;
-  readonly apiKey: string;
-  /** Static headers to send. */
-  readonly headers: readonly (readonly [string, string])[];
-  /** `[upstream header, client header]` pairs from `"$Name"` values: the client's header is copied when present. */
-  readonly copiedHeaders: readonly (readonly [string, string])[];
-  readonly proxyUrl: string;
 }
 
 export function credentialsFromEntries(
@@ -34,12 +27,7 @@ export function credentialsFromEntries(
       ownedBy: entry.name,
     }));
     if (models.length === 0) continue;
-    const headers: [string, string][] = [];
-    const copiedHeaders: [string, string][] = [];
-    for (const [key, value] of Object.entries(entry.headers ?? {})) {
-      if (value.startsWith("$") && value.length > 1) copiedHeaders.push([key, value.slice(1)]);
-      else headers.push([key, value]);
-    }
+    const { headers, copiedHeaders } = splitHeaders(entry.headers ?? {});
     const keys = entry["api-key-entries"].length > 0
       ? entry["api-key-entries"]
       : [{ "api-key": "", weight: 1, "proxy-url": "" }];
