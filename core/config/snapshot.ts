@@ -29,6 +29,8 @@ export interface SnapshotSettings {
   readonly transientCooldownMs: number;
   /** Extra rounds for streams that fail before their first byte (`streaming.bootstrap-retries`). */
   readonly bootstrapRetries: number;
+  /** `passthrough-headers`: upstream response headers reach the client (filtered). */
+  readonly passthroughHeaders: boolean;
 }
 
 export interface Snapshot {
@@ -64,6 +66,7 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "max-retry-interval",
   "disable-cooling",
   "transient-error-cooldown-seconds",
+  "passthrough-headers",
   "plugins",
 ]);
 
@@ -153,6 +156,7 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
         ? -1
         : config["transient-error-cooldown-seconds"] * 1000,
       bootstrapRetries: config.streaming["bootstrap-retries"],
+      passthroughHeaders: config["passthrough-headers"],
     }),
     unsupportedKeys: Object.freeze(unsupported),
   });

@@ -4,6 +4,7 @@
  */
 import type { FormatProfile } from "../formats/format-profile.ts";
 import { newObservation } from "../formats/format-profile.ts";
+import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { UpstreamResponse } from "../http/upstream-fetch.ts";
@@ -111,7 +112,7 @@ export async function streamPassthrough(
     outcome.clientChunk(chunk);
   };
 
-  const headers = raw ? RAW_HEADERS : SSE_HEADERS;
+  const headers = responseHeaders(raw ? RAW_HEADERS : SSE_HEADERS, res.headers, rc.snapshot.settings.passthroughHeaders);
   if (taps !== null) outcome.clientHead(200, new Headers(headers));
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {

@@ -13,6 +13,7 @@ import type { FormatProfile } from "../formats/format-profile.ts";
 import { FORMAT_PROFILES } from "../formats/profiles.ts";
 import { parseThinkingSuffix } from "../formats/thinking.ts";
 import { isJsonObject, type JsonObject, type Usage, type WireFormat } from "../formats/wire-format.ts";
+import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError, toProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
@@ -367,8 +368,8 @@ async function jsonPassthrough(
     return { error: new ProxyError(502, "upstream_error", message), retryable: true, body: message };
   }
   const headers = {
+    ...responseHeaders(JSON_HEADERS, res.headers, rc.snapshot.settings.passthroughHeaders),
     "content-type": res.headers.get("content-type") ?? "application/json",
-    "access-control-allow-origin": "*",
   };
   outcome.firstByteAt = performance.now();
   if (outcome.taps !== null) {
@@ -397,7 +398,7 @@ function countLocally(rc: RequestContext, outcome: RequestOutcome): Response {
   const codec = CODECS[rc.format];
   if (!codec) throw new ProxyError(501, "not_implemented", `Counting ${rc.format} tokens is not implemented yet`);
   const tokens = estimateInputTokens(irRequest(rc, codec));
-  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null);
+  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null, null, null);
 }
 
 /** An upstream count (`{"input_tokens":N}` or `{"totalTokens":N}`) in the client's shape. */
@@ -420,5 +421,5 @@ async function countFromUpstream(
     const error = new ProxyError(502, "upstream_error", "Upstream count answer has no token count");
     return { error, retryable: true, body: text };
   }
-  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null);
+  return finishJson(outcome, JSON.stringify(countTokensBody(rc.format, tokens)), null, rc, res.headers);
 }

@@ -5,6 +5,7 @@
 import { ResponseAssembler } from "../formats/assemble.ts";
 import { type FormatCodec, type RenderContext, usageFromIr } from "../formats/ir.ts";
 import { isJsonObject, type Usage } from "../formats/wire-format.ts";
+import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamResponse } from "../http/upstream-fetch.ts";
@@ -84,7 +85,8 @@ export async function streamTranslated(
     controller.enqueue(chunk);
     outcome.clientChunk(chunk);
   };
-  if (outcome.taps !== null) outcome.clientHead(200, new Headers(SSE_HEADERS));
+  const headers = responseHeaders(SSE_HEADERS, res.headers, rc.snapshot.settings.passthroughHeaders);
+  if (outcome.taps !== null) outcome.clientHead(200, new Headers(headers));
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       send(controller, first!);
@@ -130,7 +132,7 @@ export async function streamTranslated(
     },
   });
   outcome.firstByteAt = performance.now();
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  return new Response(stream, { status: 200, headers });
 }
 
 /** A non-stream answer from a non-stream upstream of another format. */
@@ -158,7 +160,7 @@ export async function jsonTranslated(
   if (!isJsonObject(parsed)) return failure(502, "Upstream answered with a non-object JSON body");
   const ir = upstream.parseResponse(parsed);
   const body = JSON.stringify(client.renderResponse(ir, clientRenderContext(rc)));
-  return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null);
+  return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null, rc, res.headers);
 }
 
 /** A non-stream answer assembled from a stream-only upstream (the Codex backend). */
@@ -193,16 +195,24 @@ export async function assembledFromStream(
   if (!assembler.complete) return failure(502, "Upstream stream ended before its final event");
   const ir = assembler.result();
   const body = JSON.stringify(client.renderResponse(ir, clientRenderContext(rc)));
-  return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null);
+  return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null, rc, res.headers);
 }
 
-export function finishJson(outcome: RequestOutcome, body: string, usage: Usage | null): Response {
+/** Sends a locally rendered JSON answer (upstream headers pass through only when configured). */
+export function finishJson(
+  outcome: RequestOutcome,
+  body: string,
+  usage: Usage | null,
+  rc: RequestContext | null,
+  upstream: Headers | null,
+): Response {
+  const headers = responseHeaders(JSON_HEADERS, upstream, rc?.snapshot.settings.passthroughHeaders ?? false);
   outcome.firstByteAt = performance.now();
   if (outcome.taps !== null) {
-    outcome.clientHead(200, new Headers(JSON_HEADERS));
+    outcome.clientHead(200, new Headers(headers));
     outcome.clientChunk(utf8.encode(body));
   }
   outcome.finish(200, usage, null, false);
-  return new Response(body, { status: 200, headers: JSON_HEADERS });
+  return new Response(body, { status: 200, headers });
 }
 
