@@ -8,6 +8,7 @@ import { compileHooks, type CompiledHooks } from "../plugin/hooks.ts";
 import { type Mount, PluginInstance, type RegisteredProvider } from "../plugin/instance.ts";
 import { type AnyPluginDefinition, type PluginRequest, resolvePlugins } from "../plugin/load.ts";
 import { ModelTable } from "../routing/model-table.ts";
+import { PayloadRules } from "../routing/payload-rules.ts";
 import type { Strategy } from "../routing/selector.ts";
 import type { LoadedConfig } from "./load.ts";
 import { isCpaNativePlugins, type SwitchyardConfig } from "./schema.ts";
@@ -45,6 +46,8 @@ export interface Snapshot {
   readonly clientAuth: ClientAuth;
   readonly mounts: readonly Mount[];
   readonly settings: SnapshotSettings;
+  /** Compiled `payload:` rules; null when there are none. */
+  readonly payloadRules: PayloadRules | null;
   /** Top-level keys in the file that neither the core nor an enabled plugin implements. */
   readonly unsupportedKeys: readonly string[];
 }
@@ -67,6 +70,7 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "disable-cooling",
   "transient-error-cooldown-seconds",
   "passthrough-headers",
+  "payload",
   "plugins",
 ]);
 
@@ -158,6 +162,7 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
       bootstrapRetries: config.streaming["bootstrap-retries"],
       passthroughHeaders: config["passthrough-headers"],
     }),
+    payloadRules: PayloadRules.compile(config.payload),
     unsupportedKeys: Object.freeze(unsupported),
   });
   const kept = new Set(carried.map((c) => c.instance.name));

@@ -22,6 +22,7 @@ import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
 import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
 import type { RouteCandidate } from "../routing/model-table.ts";
+import { clientProtocol, upstreamProtocol } from "../routing/payload-rules.ts";
 import { orderCandidates, type RoutingState } from "../routing/selector.ts";
 import { withNonStreamKeepalive } from "./keepalive.ts";
 import { streamPassthrough } from "./passthrough.ts";
@@ -296,6 +297,16 @@ async function attempt(
   } else {
     const ir = irRequest(rc, plan.clientCodec!);
     body = plan.upstreamCodec.renderRequest(ir, { model: target.upstreamModel, stream: upstreamStream });
+  }
+  const rules = rc.snapshot.payloadRules;
+  if (rules !== null) {
+    body = rules.apply(body, {
+      model: target.upstreamModel,
+      requestedModel: rc.model,
+      protocol: upstreamProtocol(plan.upstreamFormat, adapter.id),
+      fromProtocol: clientProtocol(rc.format),
+      headers: rc.request.headers,
+    });
   }
   const call: UpstreamCall = {
     credential: target.credential,

@@ -107,8 +107,8 @@ claude-api-key:
 gemini-api-key:
   - api-key: "AIzaXYZ"
     prefix: team-a
-payload:
-  override: [{models: [{name: "gpt-*", protocol: codex}], params: {"reasoning.effort": high}}]
+oauth-model-alias:
+  codex: [{name: "gpt-5", alias: "g5"}]
 some-future-key: {nested: [1, 2]}
 `,
     );
@@ -116,10 +116,13 @@ some-future-key: {nested: [1, 2]}
     try {
       const warnings = sy.logs.filter((l) => l.includes("not supported yet"));
       assert.equal(warnings.length, 1);
-      for (const key of ["proxy-url", "auth-dir", "claude-api-key", "gemini-api-key", "payload", "some-future-key"]) {
+      for (const key of ["proxy-url", "auth-dir", "oauth-model-alias", "some-future-key"]) {
         assert.ok(warnings[0]!.includes(key), `${key} is listed`);
       }
       assert.ok(!warnings[0]!.includes("openai-compatibility"));
+      for (const served of ["claude-api-key", "gemini-api-key", "request-retry"]) {
+        assert.ok(!warnings[0]!.includes(served), `${served} is served by a plugin or the core`);
+      }
       assert.ok(!warnings[0]!.includes("api-keys"));
       assert.ok(!warnings[0]!.includes("request-retry"), "retry rounds are served");
       assert.deepEqual(await modelIds(sy.url), ["m"]);
