@@ -125,7 +125,10 @@ some-future-key: {nested: [1, 2]}
       }
       assert.ok(!warnings[0]!.includes("api-keys"));
       assert.ok(!warnings[0]!.includes("request-retry"), "retry rounds are served");
-      assert.deepEqual(await modelIds(sy.url), ["m"]);
+      const ids = await modelIds(sy.url);
+      assert.ok(ids.includes("m"));
+      assert.ok(ids.includes("claude-sonnet-4-6"), "a claude key without models: serves the catalogue");
+      assert.ok(ids.includes("gemini-2.5-pro") && ids.includes("team-a/gemini-2.5-pro"), "prefix also exposes team-a/…");
       // The unknown key is kept in the snapshot's config, not dropped.
       assert.deepEqual((sy.runtime.snapshot.config as Record<string, unknown>)["some-future-key"], { nested: [1, 2] });
       // A reload with the same unsupported keys does not repeat the warning.
