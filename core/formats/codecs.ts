@@ -4,5 +4,8 @@
  */
 import type { FormatCodec } from "./ir.ts";
 import type { WireFormat } from "./wire-format.ts";
+import { openAIResponsesCodec } from "./openai-responses/codec.ts";
 
-export const CODECS: Readonly<Partial<Record<WireFormat, FormatCodec>>> = Object.freeze({});
+export const CODECS: Readonly<Partial<Record<WireFormat, FormatCodec>>> = Object.freeze({
+  "openai-responses": openAIResponsesCodec,
+});

@@ -6,7 +6,8 @@
  * encrypted reasoning back, no sampling or output-length fields, an `instructions` string, and a reasoning effort
  * (`medium` when the client set none, vector 15).
  */
-import type { JsonObject } from "../../core/formats/wire-format.ts";
+import { isJsonObject, type JsonObject } from "../../core/formats/wire-format.ts";
+import { applyCodexBackendQuirks } from "./backend-quirks.ts";
 import type { ProviderAdapter, UpstreamCall, UpstreamRequest } from "../../core/plugin/types.ts";
 import { applyHeaders, type KeyCredentialData } from "../shared/key-entries.ts";
 
@@ -14,18 +15,10 @@ export const CODEX_PROVIDER = "codex";
 export const XAI_PROVIDER = "xai";
 export const XAI_BASE = "https://api.x.ai/v1";
 
-const CODEX_DROPPED = ["max_output_tokens", "max_tokens", "temperature", "top_p", "truncation", "user", "service_tier"];
-
+/** A Responses body fit for the Codex backend, with a reasoning effort (`medium` when the client set none). */
 export function codexBody(body: JsonObject): JsonObject {
-  const out: JsonObject = { ...body, stream: true, store: false, parallel_tool_calls: true };
-  for (const key of CODEX_DROPPED) delete out[key];
-  if (typeof out.instructions !== "string") out.instructions = "";
-  const include = Array.isArray(out.include) ? out.include.filter((v) => typeof v === "string") : [];
-  if (!include.includes("reasoning.encrypted_content")) include.push("reasoning.encrypted_content");
-  out.include = include;
-  const reasoning = typeof out.reasoning === "object" && out.reasoning !== null && !Array.isArray(out.reasoning)
-    ? out.reasoning
-    : {};
+  const out = applyCodexBackendQuirks(body);
+  const reasoning = isJsonObject(out.reasoning) ? out.reasoning : {};
   out.reasoning = { ...reasoning, effort: typeof reasoning.effort === "string" ? reasoning.effort : "medium" };
   return out;
 }

@@ -1,3 +1,4 @@
 export { codexPlugin, xaiPlugin } from "./plugin.ts";
 export { CODEX_PROVIDER, codexAdapter, codexBody, XAI_BASE, XAI_PROVIDER, xaiAdapter } from "./adapter.ts";
 export { CODEX_MODELS, XAI_MODELS } from "./models.ts";
+export { applyCodexBackendQuirks } from "./backend-quirks.ts";

@@ -23,5 +23,4 @@ export const openAIResponsesCodec: FormatCodec = Object.freeze({
 });
 
 export { assembleResponse, ResponseAssembler } from "./assemble.ts";
-export { applyCodexBackendQuirks } from "./codex-quirks.ts";
 export { CODEX_RENDER_OPTIONS, renderResponsesRequest, type ResponsesRenderOptions } from "./request.ts";

@@ -1,6 +1,6 @@
 /**
  * Responses requests (`POST /v1/responses`) ↔ IR. Parsing accepts what the OpenAI SDKs and Codex CLI send; rendering
- * produces a body the standard Responses API accepts. Codex-backend quirks live in codex-quirks.ts.
+ * produces a body the standard Responses API accepts. Codex-backend quirks belong to the codex provider (providers/codex/backend-quirks.ts).
  */
 import type {
   IrFilePart,

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import type { IrPart, IrRequest, IrResponse } from "../../../../core/formats/ir.ts";
 import type { JsonObject, JsonValue } from "../../../../core/formats/wire-format.ts";
 import {
-  applyCodexBackendQuirks,
   CODEX_RENDER_OPTIONS,
   openAIResponsesCodec as codec,
   renderResponsesRequest,
@@ -144,37 +143,6 @@ describe("Codex backend helpers", () => {
     assert.equal(codec.renderRequest(chatLike, { model: "gpt-5", stream: false }).reasoning, undefined);
   });
 
-  test("applyCodexBackendQuirks: streamed, unstored, encrypted reasoning included, rejected fields dropped, system → developer", () => {
-    const body = applyCodexBackendQuirks({
-      model: "gpt-5-codex",
-      input: [{ type: "message", role: "system", content: "S" }, { type: "message", role: "user", content: "U" }],
-      max_output_tokens: 100,
-      temperature: 0.2,
-      top_p: 0.9,
-      truncation: "auto",
-      user: "u",
-      service_tier: "flex",
-      context_management: {},
-      stream: false,
-      store: true,
-      include: ["file_search_call.results"],
-      reasoning: { effort: "low" },
-    });
-    assert.deepEqual(body, {
-      model: "gpt-5-codex",
-      input: [{ type: "message", role: "developer", content: "S" }, { type: "message", role: "user", content: "U" }],
-      instructions: "",
-      stream: true,
-      store: false,
-      parallel_tool_calls: true,
-      include: ["reasoning.encrypted_content"],
-      reasoning: { effort: "low" },
-    });
-    const str = applyCodexBackendQuirks({ model: "m", input: "hi", instructions: "keep", service_tier: "priority" });
-    assert.deepEqual(str.input, [{ type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] }]);
-    assert.equal(str.instructions, "keep");
-    assert.equal(str.service_tier, "priority");
-  });
 });
 
 describe("Responses responses", () => {

@@ -6,7 +6,7 @@
  * Cross-format renders should also use `CODEX_RENDER_OPTIONS` (request.ts): system text as a developer message and
  * `reasoning.effort` defaulting to "medium".
  */
-import { isJsonObject, type JsonObject, type JsonValue } from "../wire-format.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../../core/formats/wire-format.ts";
 
 /** Fields the Codex backend rejects ("Unsupported parameter"). */
 const REJECTED = [
