@@ -6,7 +6,8 @@ import {
   renderCompletionsRequest,
   renderCompletionsResponse,
 } from "./completions.ts";
-import { parseChatRequest, renderChatRequest } from "./request.ts";
+import { parseChatRequest } from "./request.ts";
+import { renderChatRequest } from "./request-render.ts";
 import { parseChatResponse, renderChatResponse } from "./response.ts";
 import { ChatStreamParser } from "./stream-parser.ts";
 import { ChatStreamRenderer } from "./stream-renderer.ts";

@@ -6,7 +6,8 @@
 import type { IrPart, IrRequest, IrResponse, RenderContext } from "../ir.ts";
 import type { JsonObject } from "../wire-format.ts";
 import { type Mutable, nowSeconds, num, obj, randomId, str } from "./json.ts";
-import { parseSampling, renderSampling } from "./request.ts";
+import { parseSampling } from "./request.ts";
+import { renderSampling } from "./request-render.ts";
 import { firstChoice } from "./response.ts";
 import { completionsFinishReason, stopReasonFromOpenAI } from "./stop-reason.ts";
 import { usageFromOpenAI, usageToOpenAI } from "./usage.ts";

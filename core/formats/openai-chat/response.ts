@@ -3,7 +3,7 @@ import type { IrImagePart, IrPart, IrResponse, IrToolCallPart, RenderContext } f
 import type { JsonObject, JsonValue } from "../wire-format.ts";
 import { argumentsText, arr, type Mutable, nowSeconds, num, obj, randomId, str } from "./json.ts";
 import { sourceFromUrl, urlFromSource, urlOf } from "./media.ts";
-import { contentParts } from "./request.ts";
+import { contentParts } from "./content.ts";
 import { finishReasonToOpenAI, stopReasonFromOpenAI } from "./stop-reason.ts";
 import { usageFromOpenAI, usageToOpenAI } from "./usage.ts";
 

@@ -5,7 +5,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { openAIChatCodec } from "../../../../core/formats/openai-chat/codec.ts";
-import { parseChatRequest, renderChatRequest } from "../../../../core/formats/openai-chat/request.ts";
+import { parseChatRequest } from "../../../../core/formats/openai-chat/request.ts";
+import { renderChatRequest } from "../../../../core/formats/openai-chat/request-render.ts";
 import type { IrRequest } from "../../../../core/formats/ir.ts";
 import type { JsonObject, JsonValue } from "../../../../core/formats/wire-format.ts";
 import { ProxyError } from "../../../../core/http/proxy-error.ts";
