@@ -32,6 +32,8 @@ export interface SnapshotSettings {
   readonly bootstrapRetries: number;
   /** `passthrough-headers`: upstream response headers reach the client (filtered). */
   readonly passthroughHeaders: boolean;
+  /** Global `proxy-url` ("" = none). */
+  readonly proxyUrl: string;
 }
 
 export interface Snapshot {
@@ -161,6 +163,7 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
         : config["transient-error-cooldown-seconds"] * 1000,
       bootstrapRetries: config.streaming["bootstrap-retries"],
       passthroughHeaders: config["passthrough-headers"],
+      proxyUrl: config["proxy-url"],
     }),
     payloadRules: PayloadRules.compile(config.payload),
     unsupportedKeys: Object.freeze(unsupported),

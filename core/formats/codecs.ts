@@ -4,8 +4,13 @@
  */
 import type { FormatCodec } from "./ir.ts";
 import type { WireFormat } from "./wire-format.ts";
+import { claudeCodec } from "./claude/codec.ts";
+import { openAIChatCodec, openAICompletionsCodec } from "./openai-chat/codec.ts";
 import { openAIResponsesCodec } from "./openai-responses/codec.ts";
 
 export const CODECS: Readonly<Partial<Record<WireFormat, FormatCodec>>> = Object.freeze({
+  "openai-chat": openAIChatCodec,
+  "openai-completions": openAICompletionsCodec,
   "openai-responses": openAIResponsesCodec,
+  claude: claudeCodec,
 });

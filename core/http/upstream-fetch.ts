@@ -19,7 +19,11 @@ export interface UpstreamResponse {
   readonly body: ByteSource;
 }
 
-export type UpstreamFetch = (req: UpstreamRequest, signal: AbortSignal) => Promise<UpstreamResponse>;
+/**
+ * Sends one upstream request. `proxy` is the effective outbound proxy URL for this call (already resolved from the
+ * credential's and the global `proxy-url`), or null for a direct connection.
+ */
+export type UpstreamFetch = (req: UpstreamRequest, signal: AbortSignal, proxy: string | null) => Promise<UpstreamResponse>;
 
 /** Reads a whole body as text (error bodies, non-stream answers). */
 export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): Promise<string> {

@@ -179,6 +179,11 @@ export interface Credential<D = unknown> {
   readonly models: readonly CredentialModel[];
   /** Wildcard patterns (`p*`, `*s`, `*x*`, exact) of model ids this credential must not serve. */
   readonly excludedModels?: readonly string[];
+  /**
+   * Per-entry `proxy-url` for this credential's upstream calls: `http(s)://…`, `socks5(h)://…`, or `direct` / `none`
+   * to bypass the global `proxy-url`. Absent: the global one applies.
+   */
+  readonly proxyUrl?: string;
   /** Per-entry `disable-cooling`: failures are counted but never bench this credential. */
   readonly disableCooling?: boolean;
   /** Per-entry `request-retry`: extra retry rounds when this credential leads the pool (overrides the global). */

@@ -268,6 +268,13 @@ function planFormats(rc: RequestContext, formats: readonly WireFormat[], provide
   return { upstreamFormat, upstreamCodec, clientCodec };
 }
 
+/** The credential's `proxy-url` beats the global one; `direct` / `none` mean no proxy at all. */
+function effectiveProxy(credential: string | undefined, global: string): string | null {
+  const chosen = credential || global;
+  if (!chosen || chosen === "direct" || chosen === "none") return null;
+  return chosen;
+}
+
 function irRequest(rc: RequestContext, codec: FormatCodec): IrRequest {
   let ir = rc.ir;
   if (ir === null) {
@@ -324,7 +331,7 @@ async function attempt(
 
   let res: UpstreamResponse;
   try {
-    res = await env.fetchUpstream(up, rc.signal);
+    res = await env.fetchUpstream(up, rc.signal, effectiveProxy(target.credential.proxyUrl, rc.snapshot.settings.proxyUrl));
   } catch (err) {
     if (rc.signal.aborted) throw clientClosed();
     const message = `Upstream ${adapter.id} unreachable: ${err instanceof Error ? err.message : String(err)}`;

@@ -43,6 +43,7 @@ export function credentialsFromEntries(
         excludedModels: entry["excluded-models"],
         disableCooling: entry["disable-cooling"],
         requestRetry: entry["request-retry"],
+        proxyUrl: key["proxy-url"] || undefined,
         data: {
           name: entry.name,
           baseUrl: entry["base-url"].replace(/\/+$/, ""),

@@ -77,6 +77,7 @@ export function credentialsFromKeyEntries<E extends ApiKeyEntry>(
       excludedModels: entry["excluded-models"],
       disableCooling: entry["disable-cooling"],
       requestRetry: entry["request-retry"],
+      proxyUrl: entry["proxy-url"] || undefined,
       data: { baseUrl, apiKey: entry["api-key"], headers, copiedHeaders, proxyUrl: entry["proxy-url"] },
     };
   });
