@@ -16,7 +16,7 @@ import {
   type RenderContext,
   type StreamRenderer,
 } from "../ir.ts";
-import type { JsonObject, JsonValue } from "../wire-format.ts";
+import type { JsonObject } from "../wire-format.ts";
 import { geminiProfile } from "./profile.ts";
 import { finishReasonFromStop, metadataFromUsage } from "./usage.ts";
 
@@ -112,12 +112,15 @@ export class GeminiStreamRenderer implements StreamRenderer {
 
   /** One chunk holding one part (already JSON). */
   #part(partJson: string): string {
+    return this.#frame(CHUNK_HEAD + partJson + CHUNK_MID + this.#tailJson());
+  }
+
+  #tailJson(): string {
     if (this.#tail === null) {
-      this.#tail = `"modelVersion":${JSON.stringify(this.#clientModel || this.#model)},"responseId":${
-        JSON.stringify(this.#id)
-      }}`;
+      const model = JSON.stringify(this.#clientModel || this.#model);
+      this.#tail = `"modelVersion":${model},"responseId":${JSON.stringify(this.#id)}}`;
     }
-    return this.#frame(CHUNK_HEAD + partJson + CHUNK_MID + this.#tail);
+    return this.#tail;
   }
 
   #frame(json: string): string {
@@ -130,16 +133,11 @@ export class GeminiStreamRenderer implements StreamRenderer {
     let out = "";
     for (const tool of this.#tools.values()) out += this.#toolChunk(tool);
     this.#tools.clear();
-    const candidate: JsonObject = {
-      content: { parts: [], role: "model" },
-      finishReason: finishReasonFromStop(this.#stop, this.#native),
-      index: 0,
-    };
-    const chunk: { [key: string]: JsonValue } = { candidates: [candidate] };
-    if (this.#usage) chunk.usageMetadata = metadataFromUsage(this.#usage);
-    chunk.modelVersion = this.#clientModel || this.#model;
-    chunk.responseId = this.#id;
-    out += this.#frame(JSON.stringify(chunk));
+    const reason = JSON.stringify(finishReasonFromStop(this.#stop, this.#native));
+    const usage = this.#usage ? `"usageMetadata":${JSON.stringify(metadataFromUsage(this.#usage))},` : "";
+    out += this.#frame(
+      `${CHUNK_HEAD}],"role":"model"},"finishReason":${reason},"index":0}],${usage}${this.#tailJson()}`,
+    );
     if (this.#array) out += "]";
     this.#done = true;
     return out;
