@@ -126,9 +126,13 @@ export class ChatStreamRenderer implements StreamRenderer {
     return this.#head ? "" : this.#begin("", nowSeconds(), "", undefined);
   }
 
-  #callChunk(index: number, call: PendingCall): string {
+  #callChunk(_blockIndex: number, call: PendingCall): string {
     if (this.#legacy) return "";
-    this.#callsSent++;
+    // CLIProxyAPI (behaviour.md vector 19) numbers a call by its Claude block index, so a call after a text block
+    // gets index 1 with no index 0 — which breaks the official SDK's stream accumulator
+    // (`chat.completions.stream().finalChatCompletion()`). Calls are numbered 0, 1, 2… per stream instead, as OpenAI
+    // itself does.
+    const index = this.#callsSent++;
     const delta = {
       tool_calls: [{
         index,
