@@ -1,0 +1,186 @@
+/**
+ * The async log emitter: takes file I/O off the response path with one writer loop and two bounded lanes.
+ *
+ * - **Normal lane** (default 256): when full, the **oldest** queued entry is dropped to make room and counted in
+ *   `dropped`. After `close()`, a normal entry is dropped (and counted) at once.
+ * - **Priority lane** (default 64), for forced error logs: it **never drops**. When it is full, or the emitter is
+ *   closed, the entry is written synchronously by the caller (`sink.writeSync`).
+ * - The writer takes priority entries first, then normal ones, one at a time.
+ * - Entries are snapshotted at enqueue (`snapshot`), so a caller that reuses or mutates what it passed afterwards
+ *   cannot change the log.
+ * - `flush()` resolves once nothing is queued **or being written**; `close()` drains both lanes (priority first) and
+ *   resolves when the last write is done.
+ *
+ * The behaviour follows the CLIProxyAPI fork's `internal/logging/async_emitter.go`; JavaScript's single thread makes
+ * its locks unnecessary: enqueue runs to completion, so no write can slip between a check and a push.
+ */
+import { Ring } from "./ring.ts";
+
+export interface EmitterSink<T> {
+  /** Writes one entry; the loop awaits it before taking the next. */
+  write(entry: T): Promise<void>;
+  /** Writes one entry before returning: the fallback that keeps forced logs from ever dropping. */
+  writeSync(entry: T): void;
+}
+
+export interface EmitterOptions<T> {
+  readonly sink: EmitterSink<T>;
+  /** Normal lane capacity (default 256). */
+  readonly normalCapacity?: number;
+  /** Priority lane capacity (default 64). */
+  readonly priorityCapacity?: number;
+  /** Makes the entry independent of the caller's objects; runs once per queued entry (default: identity). */
+  readonly snapshot?: (entry: T) => T;
+  /** Starts the writer loop soon, off the caller's stack (default: a zero-delay timer). Tests inject their own. */
+  readonly schedule?: (run: () => void) => void;
+  /** A write that failed (the entry is lost; the loop goes on). */
+  readonly onError?: (err: unknown, entry: T) => void;
+}
+
+/** What `enqueue` did with an entry. */
+export type EnqueueResult = "queued" | "queued-dropped-oldest" | "written-sync" | "dropped";
+
+export const DEFAULT_NORMAL_CAPACITY = 256;
+export const DEFAULT_PRIORITY_CAPACITY = 64;
+
+const defaultSchedule = (run: () => void) => {
+  setTimeout(run, 0);
+};
+
+export class AsyncEmitter<T> {
+  readonly #sink: EmitterSink<T>;
+  readonly #normal: Ring<T>;
+  readonly #priority: Ring<T>;
+  readonly #snapshot: ((entry: T) => T) | null;
+  readonly #schedule: (run: () => void) => void;
+  readonly #onError: (err: unknown, entry: T) => void;
+  #dropped = 0;
+  #syncWrites = 0;
+  #written = 0;
+  /** The loop is scheduled or running. */
+  #active = false;
+  /** An entry is being written by the loop. */
+  #inFlight = false;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: EmitterOptions<T>) {
+    this.#sink = opts.sink;
+    this.#normal = new Ring(opts.normalCapacity ?? DEFAULT_NORMAL_CAPACITY);
+    this.#priority = new Ring(opts.priorityCapacity ?? DEFAULT_PRIORITY_CAPACITY);
+    this.#snapshot = opts.snapshot ?? null;
+    this.#schedule = opts.schedule ?? defaultSchedule;
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** Normal entries dropped: the oldest when the lane was full, and every normal entry after `close()`. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Priority entries written synchronously because their lane was full or the emitter closed. */
+  get syncWrites(): number {
+    return this.#syncWrites;
+  }
+
+  /** Entries the loop has finished writing (successfully or not). */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Entries queued or being written. */
+  get pending(): number {
+    return this.#normal.size + this.#priority.size + (this.#inFlight ? 1 : 0);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues `entry` (priority: a forced error log). Never throws, never blocks, except the sync fallback. */
+  enqueue(entry: T, priority = false): EnqueueResult {
+    if (priority) {
+      if (this.#closed || this.#priority.full) {
+        this.#writeSync(entry);
+        return "written-sync";
+      }
+      this.#priority.push(this.#snapshot === null ? entry : this.#snapshot(entry));
+      this.#kick();
+      return "queued";
+    }
+    if (this.#closed) {
+      this.#dropped++;
+      return "dropped";
+    }
+    let result: EnqueueResult = "queued";
+    if (this.#normal.full) {
+      this.#normal.shift();
+      this.#dropped++;
+      result = "queued-dropped-oldest";
+    }
+    this.#normal.push(this.#snapshot === null ? entry : this.#snapshot(entry));
+    this.#kick();
+    return result;
+  }
+
+  /** Resolves when no entry is queued or being written. */
+  flush(): Promise<void> {
+    if (!this.#active && this.#priority.size === 0 && this.#normal.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops taking normal entries, writes everything queued (priority lane first) and resolves when the last write is
+   * done. Forced entries enqueued afterwards are written synchronously. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    this.#closing = this.flush();
+    return this.#closing;
+  }
+
+  #writeSync(entry: T): void {
+    this.#syncWrites++;
+    try {
+      this.#sink.writeSync(entry);
+    } catch (err) {
+      this.#report(err, entry);
+    }
+  }
+
+  #kick(): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#schedule(() => void this.#run());
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      const entry = this.#priority.size > 0 ? this.#priority.shift() : this.#normal.shift();
+      if (entry === undefined) break;
+      this.#inFlight = true;
+      try {
+        await this.#sink.write(entry);
+      } catch (err) {
+        this.#report(err, entry);
+      } finally {
+        this.#inFlight = false;
+        this.#written++;
+      }
+    }
+    this.#active = false;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #report(err: unknown, entry: T): void {
+    try {
+      this.#onError(err, entry);
+    } catch {
+      // A failing error reporter must not stop the loop.
+    }
+  }
+}
