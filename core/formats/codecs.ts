@@ -5,6 +5,7 @@
 import type { FormatCodec } from "./ir.ts";
 import type { WireFormat } from "./wire-format.ts";
 import { claudeCodec } from "./claude/codec.ts";
+import { geminiCodec } from "./gemini/codec.ts";
 import { openAIChatCodec, openAICompletionsCodec } from "./openai-chat/codec.ts";
 import { openAIResponsesCodec } from "./openai-responses/codec.ts";
 
@@ -13,4 +14,5 @@ export const CODECS: Readonly<Partial<Record<WireFormat, FormatCodec>>> = Object
   "openai-completions": openAICompletionsCodec,
   "openai-responses": openAIResponsesCodec,
   claude: claudeCodec,
+  gemini: geminiCodec,
 });
