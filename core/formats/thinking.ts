@@ -64,3 +64,71 @@ export function parseThinkingSuffix(model: string): { base: string; reasoning?: 
   if (/^\d+$/.test(raw)) return { base, reasoning: { budget: Number(raw) } };
   return { base: model };
 }
+
+/** A model's declared reasoning support (mirrors `ModelThinking` of the plugin API; kept structural here). */
+export interface ThinkingSupport {
+  readonly min?: number;
+  readonly max?: number;
+  readonly zeroAllowed?: boolean;
+  readonly dynamicAllowed?: boolean;
+  readonly levels?: readonly string[];
+}
+
+/** Thrown for a same-family budget the model cannot take (the caller turns it into a 400). */
+export class ReasoningRangeError extends RangeError {}
+
+/**
+ * Fits a reasoning request to the target model (behaviour.md §4.2):
+ * - no declared support → the request is dropped (`undefined`): the model would reject or ignore it;
+ * - a level-only model gets a budget turned into the nearest supported level, a level clamped to a supported one;
+ * - a budget model gets levels as budgets; an out-of-range budget is clamped, unless client and upstream are the same
+ *   family, where the client asked for something the model cannot do and gets a 400 (ReasoningRangeError);
+ * - `auto` (-1) without dynamic support becomes the middle of the range; `none` (0) is always passed on.
+ * `support === null` means a user-configured model with no catalogue entry: passed through untouched.
+ */
+export function fitReasoning(
+  r: IrReasoning,
+  support: ThinkingSupport | null | undefined,
+  sameFamily: boolean,
+): IrReasoning | undefined {
+  if (support === null) return r;
+  if (support === undefined) return undefined;
+  const levels = support.levels?.filter(isReasoningLevel) ?? [];
+  const hasBudget = support.min !== undefined || support.max !== undefined;
+  if (levels.length > 0 && !hasBudget) {
+    const wanted = reasoningLevel(r);
+    if (wanted === undefined) return r;
+    if (wanted === "none") return support.zeroAllowed || levels.includes("none") ? { ...r, level: "none", budget: undefined } : undefined;
+    return { ...r, level: nearestLevel(wanted, levels), budget: undefined };
+  }
+  let budget = reasoningBudget(r);
+  if (budget === undefined) return r;
+  const min = support.min ?? 0;
+  const max = support.max ?? Number.MAX_SAFE_INTEGER;
+  if (budget === -1) {
+    if (support.dynamicAllowed) return { ...r, budget: -1, level: undefined };
+    budget = Math.round((min + Math.min(max, LEVEL_BUDGET.max)) / 2);
+  } else if (budget === 0) {
+    // An explicit "none" is passed on as 0 even where the catalogue does not list zero (behaviour.md vector 14).
+    return { ...r, budget: 0, level: undefined };
+  } else if (budget < min || budget > max) {
+    if (sameFamily && r.budget !== undefined) {
+      throw new ReasoningRangeError(`thinking budget ${budget} is outside the model's range ${min}..${max}`);
+    }
+    budget = Math.min(Math.max(budget, min), max);
+  }
+  // Keep a level when the model takes levels too and the client asked by level.
+  if (r.level !== undefined && levels.includes(r.level)) return r;
+  return { ...r, budget, level: undefined };
+}
+
+/** The supported level closest to `wanted` in the LEVEL_BUDGET order. */
+function nearestLevel(wanted: ReasoningLevel, supported: readonly ReasoningLevel[]): ReasoningLevel {
+  if (supported.includes(wanted)) return wanted;
+  const target = LEVEL_BUDGET[wanted] < 0 ? LEVEL_BUDGET.medium : LEVEL_BUDGET[wanted];
+  let best = supported[0]!;
+  for (const l of supported) {
+    if (Math.abs(LEVEL_BUDGET[l] - target) < Math.abs(LEVEL_BUDGET[best] - target)) best = l;
+  }
+  return best;
+}

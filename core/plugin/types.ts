@@ -96,6 +96,8 @@ export interface RouteTarget {
   readonly credential: Credential;
   /** Model name sent upstream. */
   readonly upstreamModel: string;
+  /** The credential's model entry, when known (its thinking support shapes the reasoning sent upstream). */
+  readonly model?: CredentialModel;
 }
 
 /** Byte-level observers for one request (see `PluginHooks.tap`). Every method is optional and synchronous. */
@@ -148,8 +150,11 @@ export interface CredentialModel {
   readonly displayName?: string;
   /** `owned_by` in model lists; defaults to the provider id. */
   readonly ownedBy?: string;
-  /** What reasoning the model accepts; absent = no thinking support declared. */
-  readonly thinking?: ModelThinking;
+  /**
+   * What reasoning the model accepts: its ranges and levels; `false` when it has none (reasoning requests are dropped);
+   * absent when unknown (a user-configured model: requests pass through as asked).
+   */
+  readonly thinking?: ModelThinking | false;
   readonly contextLength?: number;
   readonly maxOutputTokens?: number;
 }

@@ -3,13 +3,14 @@
  * one Map lookup; the candidate lists are pre-sorted (priority descending, then credential id) and frozen.
  */
 import type { RegisteredProvider } from "../plugin/instance.ts";
-import type { Credential, ProviderAdapter } from "../plugin/types.ts";
+import type { Credential, CredentialModel, ProviderAdapter } from "../plugin/types.ts";
 import { compileModelPatterns } from "./model-pattern.ts";
 
 export interface RouteCandidate {
   readonly provider: ProviderAdapter;
   readonly credential: Credential;
   readonly upstreamModel: string;
+  readonly model: CredentialModel;
 }
 
 export interface ListedModel {
@@ -50,7 +51,7 @@ export class ModelTable {
         const excluded = compileModelPatterns(credential.excludedModels);
         for (const model of credential.models) {
           if (excluded(model.id)) continue;
-          const candidate = Object.freeze({ provider: adapter, credential, upstreamModel: model.upstream });
+          const candidate = Object.freeze({ provider: adapter, credential, upstreamModel: model.upstream, model });
           const ownedBy = model.ownedBy ?? adapter.id;
           const displayName = model.displayName ?? model.id;
           if (credential.prefix) add(`${credential.prefix}/${model.id}`, candidate, ownedBy, displayName);

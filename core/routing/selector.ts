@@ -2,7 +2,7 @@
  * Orders a model's candidates into the attempts of one request. Only the highest priority bucket rotates; lower buckets
  * follow as failover. State (cursors, smooth-WRR weights) lives outside the snapshot so a reload keeps the rotation.
  */
-import type { RouteCandidate } from "./model-table.ts";
+import type { RouteTarget } from "../plugin/types.ts";
 
 export type Strategy = "round-robin" | "weighted-round-robin" | "fill-first";
 
@@ -14,7 +14,7 @@ export class RoutingState {
 }
 
 /** Length of the leading run of candidates that share the top priority. */
-function topBucketSize(candidates: readonly RouteCandidate[]): number {
+function topBucketSize(candidates: readonly RouteTarget[]): number {
   const top = candidates[0]!.credential.priority;
   let n = 1;
   while (n < candidates.length && candidates[n]!.credential.priority === top) n++;
@@ -22,11 +22,11 @@ function topBucketSize(candidates: readonly RouteCandidate[]): number {
 }
 
 export function orderCandidates(
-  candidates: readonly RouteCandidate[],
+  candidates: readonly RouteTarget[],
   model: string,
   strategy: Strategy,
   state: RoutingState,
-): readonly RouteCandidate[] {
+): readonly RouteTarget[] {
   // Fast path: one credential, or fill-first, needs no rotation and no allocation.
   if (candidates.length === 1 || strategy === "fill-first") return candidates;
   const n = topBucketSize(candidates);
@@ -35,7 +35,7 @@ export function orderCandidates(
     ? pickSmoothWeighted(candidates, n, model, state)
     : pickRoundRobin(n, model, state);
   if (first === 0) return candidates;
-  const out = new Array<RouteCandidate>(candidates.length);
+  const out = new Array<RouteTarget>(candidates.length);
   for (let i = 0; i < n; i++) out[i] = candidates[(first + i) % n]!;
   for (let i = n; i < candidates.length; i++) out[i] = candidates[i]!;
   return out;
@@ -48,7 +48,7 @@ function pickRoundRobin(n: number, model: string, state: RoutingState): number {
 }
 
 /** Nginx-style smooth WRR: add each weight, pick the largest, subtract the total from it. */
-function pickSmoothWeighted(candidates: readonly RouteCandidate[], n: number, model: string, state: RoutingState): number {
+function pickSmoothWeighted(candidates: readonly RouteTarget[], n: number, model: string, state: RoutingState): number {
   let current = state.weights.get(model);
   if (!current) state.weights.set(model, (current = new Map()));
   let total = 0;

@@ -11,7 +11,7 @@ import { countTokensBody, estimateInputTokens } from "../formats/count-tokens.ts
 import type { FormatCodec, IrRequest } from "../formats/ir.ts";
 import type { FormatProfile } from "../formats/format-profile.ts";
 import { FORMAT_PROFILES } from "../formats/profiles.ts";
-import { parseThinkingSuffix } from "../formats/thinking.ts";
+import { fitReasoning, parseThinkingSuffix, ReasoningRangeError } from "../formats/thinking.ts";
 import { isJsonObject, type JsonObject, type Usage, type WireFormat } from "../formats/wire-format.ts";
 import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError, toProxyError } from "../http/proxy-error.ts";
@@ -21,7 +21,6 @@ import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps } from "../
 import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
 import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
-import type { RouteCandidate } from "../routing/model-table.ts";
 import { clientProtocol, upstreamProtocol } from "../routing/payload-rules.ts";
 import { orderCandidates, type RoutingState } from "../routing/selector.ts";
 import { withNonStreamKeepalive } from "./keepalive.ts";
@@ -108,7 +107,7 @@ function unknownModel(model: string): ProxyError {
  * The request's candidates. A `model(level)` / `model(budget)` suffix is stripped for routing and kept as a
  * reasoning override.
  */
-async function resolveCandidates(rc: RequestContext): Promise<readonly RouteCandidate[]> {
+async function resolveCandidates(rc: RequestContext): Promise<readonly RouteTarget[]> {
   const chosen = await runSelectProvider(rc.snapshot.hooks.selectProvider, rc);
   if (chosen) return [chosen];
   const direct = rc.snapshot.models.resolve(rc.model);
@@ -268,6 +267,30 @@ function planFormats(rc: RequestContext, formats: readonly WireFormat[], provide
   return { upstreamFormat, upstreamCodec, clientCodec };
 }
 
+/** Same-family formats share reasoning semantics: an impossible budget there is the client's error, not ours. */
+function family(format: WireFormat): string {
+  return format === "claude" ? "claude" : format === "gemini" ? "gemini" : "openai";
+}
+
+/** The request's reasoning fitted to this attempt's model (behaviour.md §4.2); the IR itself is left as parsed. */
+function fitToModel(ir: IrRequest, target: RouteTarget, from: WireFormat, to: WireFormat): IrRequest {
+  if (ir.reasoning === undefined || target.model === undefined || target.model.thinking === undefined) return ir;
+  const support = target.model.thinking === false ? undefined : target.model.thinking;
+  try {
+    const reasoning = fitReasoning(ir.reasoning, support, family(from) === family(to));
+    if (reasoning === ir.reasoning) return ir;
+    const { reasoning: _dropped, ...rest } = ir;
+    return reasoning === undefined ? rest : { ...rest, reasoning };
+  } catch (err) {
+    if (err instanceof ReasoningRangeError) {
+      throw new ProxyError(400, "bad_request", `Invalid reasoning for ${target.upstreamModel}: ${err.message}`, {
+        type: "invalid_request_error",
+      });
+    }
+    throw err;
+  }
+}
+
 /** The credential's `proxy-url` beats the global one; `direct` / `none` mean no proxy at all. */
 function effectiveProxy(credential: string | undefined, global: string): string | null {
   const chosen = credential || global;
@@ -302,7 +325,7 @@ async function attempt(
     body = { ...rc.body, model: target.upstreamModel };
     if (upstreamStream && !rc.stream && rc.format !== "gemini") body.stream = true;
   } else {
-    const ir = irRequest(rc, plan.clientCodec!);
+    const ir = fitToModel(irRequest(rc, plan.clientCodec!), target, rc.format, plan.upstreamFormat);
     body = plan.upstreamCodec.renderRequest(ir, { model: target.upstreamModel, stream: upstreamStream });
   }
   const rules = rc.snapshot.payloadRules;

@@ -1,7 +1,7 @@
 /**
  * The client routes of behaviour.md §1.1 and §1.6 as seen over HTTP: health, CORS, the three model-list shapes,
  * Gemini path parsing, unknown routes and models (vector 2), malformed and oversized bodies in the client's error
- * format, the compact-responses stream refusal (vector 24), and untranslatable formats (501, not 404).
+ * format, the compact-responses stream refusal (vector 24), and other client formats reaching an OpenAI upstream.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -185,30 +185,40 @@ describe("client routes", () => {
     assert.equal(upstream.requests.length, seen);
   });
 
-  test("Gemini requests routed to the openai-compatible provider → 501 in the Gemini error format", async () => {
-    for (const action of ["generateContent", "streamGenerateContent", "countTokens"]) {
-      const res = await post(`${sy.url}/v1beta/models/zed-model:${action}`, { contents: [] });
-      assert.equal(res.status, 501, action);
-      assert.match(res.headers.get("content-type") ?? "", /application\/json/, action);
-      const json = await res.json();
-      assert.equal(typeof json.error.message, "string", action);
-      assert.match(json.error.message, /not implemented/i, action);
-      assert.equal(json.error.type, "server_error", action);
-    }
+  test("Gemini requests routed to the openai-compatible provider are translated (counts estimated locally)", async () => {
+    const contents = [{ role: "user", parts: [{ text: "hi" }] }];
+    const gen = await post(`${sy.url}/v1beta/models/zed-model:generateContent`, { contents });
+    assert.equal(gen.status, 200);
+    const json = await gen.json();
+    assert.ok(Array.isArray(json.candidates), "a Gemini-shaped answer");
+    assert.equal(upstream.requests.at(-1)!.path, "/v1/chat/completions");
+
+    const stream = await post(`${sy.url}/v1beta/models/zed-model:streamGenerateContent?alt=sse`, { contents });
+    assert.equal(stream.status, 200);
+    assert.equal(stream.headers.get("content-type"), "text/event-stream");
+    await stream.text();
+
+    const seen = upstream.requests.length;
+    const count = await post(`${sy.url}/v1beta/models/zed-model:countTokens`, { contents });
+    assert.equal(count.status, 200);
+    const counted = await count.json();
+    assert.ok(counted.totalTokens > 0);
+    assert.deepEqual(counted.promptTokensDetails, [{ modality: "TEXT", tokenCount: counted.totalTokens }]);
+    assert.equal(upstream.requests.length, seen, "an OpenAI-compatible upstream has no counter: estimated locally");
   });
 
   test("POST /v1/models/{m}:generateContent with x-goog-api-key is a Gemini request; without it, 404", async () => {
-    const seen = upstream.requests.length;
-    const gemini = await post(`${sy.url}/v1/models/zed-model:generateContent`, { contents: [] }, { "x-goog-api-key": KEY });
-    assert.equal(gemini.status, 501);
-    const json = await gemini.json();
-    assert.match(json.error.message, /not implemented/i);
+    const contents = [{ role: "user", parts: [{ text: "hi" }] }];
+    const gemini = await post(`${sy.url}/v1/models/zed-model:generateContent`, { contents }, { "x-goog-api-key": KEY });
+    assert.equal(gemini.status, 200);
+    assert.ok(Array.isArray((await gemini.json()).candidates));
 
-    const viaQuery = await post(`${sy.url}/v1/models/zed-model:generateContent?key=${KEY}`, { contents: [] }, {});
-    assert.equal(viaQuery.status, 501);
+    const viaQuery = await post(`${sy.url}/v1/models/zed-model:generateContent?key=${KEY}`, { contents }, {});
+    assert.equal(viaQuery.status, 200);
     await viaQuery.body?.cancel();
 
-    const openai = await post(`${sy.url}/v1/models/zed-model:generateContent`, { contents: [] });
+    const seen = upstream.requests.length;
+    const openai = await post(`${sy.url}/v1/models/zed-model:generateContent`, { contents });
     assert.equal(openai.status, 404);
     assert.match((await openai.json()).error.message, /not found\.$/);
     assert.equal(upstream.requests.length, seen, "never reaches the upstream");
@@ -286,7 +296,7 @@ describe("client routes", () => {
     const json = await res.json();
     assert.equal(json.error.message, "Streaming not supported for compact responses");
     assert.equal(json.error.type, "invalid_request_error");
-    // Without stream it is not refused for that reason (the provider cannot serve Responses yet: 501).
+    // Without stream it is not refused for that reason.
     const plain = await post(`${sy.url}/v1/responses/compact`, { model: "zed-model", input: "hi" });
     assert.notEqual(plain.status, 400);
     assert.doesNotMatch(await plain.text(), /Streaming not supported/);
@@ -299,6 +309,48 @@ describe("client routes", () => {
     assert.equal((await res.json()).model, "upstream-ant");
     assert.equal(upstream.requests.length, before + 1);
     assert.equal(upstream.requests.at(-1)!.json?.model, "upstream-ant");
+  });
+});
+
+describe("errors of translated requests are in the client's format", () => {
+  let upstream: FakeUpstream;
+  // One instance per client: a 429 cools the credential (behaviour.md §3.3), which must not decide the other case.
+  let syClaude: TestSwitchyard;
+  let syGemini: TestSwitchyard;
+  const upstreamError = '{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}';
+
+  before(async () => {
+    upstream = await startFakeUpstream(() => ({
+      kind: "text",
+      status: 429,
+      body: upstreamError,
+      headers: { "content-type": "application/json", "retry-after": "3" },
+    }));
+    syClaude = await startTestSwitchyard(config(upstream.url));
+    syGemini = await startTestSwitchyard(config(upstream.url));
+  });
+  after(async () => {
+    await syClaude.stop();
+    await syGemini.stop();
+    await upstream.close();
+  });
+
+  test("a Claude client gets the Claude envelope, a Gemini client the Gemini one, not 404", async () => {
+    const claude = await post(`${syClaude.url}/v1/messages`, {
+      model: "zed-model",
+      max_tokens: 16,
+      messages: [{ role: "user", content: "hi" }],
+    }, { "x-api-key": KEY });
+    assert.equal(claude.status, 429);
+    assert.equal(claude.headers.get("access-control-allow-origin"), "*");
+    assert.equal(await claude.text(), '{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}');
+    assert.equal(upstream.requests.at(-1)!.path, "/v1/chat/completions", "it was translated and sent");
+
+    const gemini = await post(`${syGemini.url}/v1beta/models/zed-model:generateContent`, {
+      contents: [{ role: "user", parts: [{ text: "hi" }] }],
+    }, { "x-goog-api-key": KEY });
+    assert.equal(gemini.status, 429);
+    assert.equal(await gemini.text(), upstreamError, "Gemini clients get an upstream JSON error verbatim");
   });
 });
 
