@@ -11,7 +11,14 @@ import { proxyRequest, renderError } from "../stream/pipeline.ts";
 import { checkClientAuth } from "./client-auth.ts";
 import { ProxyError } from "./proxy-error.ts";
 import { RequestContext } from "./request-context.ts";
-import { claudeModelList, geminiModel, geminiModelList, openAIModel, openAIModelList } from "./model-list.ts";
+import {
+  claudeModelList,
+  geminiModel,
+  geminiModelList,
+  openAIModel,
+  openAIModelList,
+  uncloakModelId,
+} from "./model-list.ts";
 import type { Snapshot } from "../config/snapshot.ts";
 
 /** What the serve adapters pass alongside each request. */
@@ -119,7 +126,9 @@ function buildRoutes(runtime: Runtime): Hono<AppEnv> {
   app.get("/v1/models", (c) => {
     const s = runtime.store.current;
     const ua = c.req.header("user-agent") ?? "";
-    if (c.req.header("anthropic-version") || ua.startsWith("claude-cli")) return json(claudeModelList(s.models.models));
+    if (c.req.header("anthropic-version") || ua.startsWith("claude-cli")) {
+      return json(claudeModelList(s.models.models, !s.config["claude-code"]["disable-cloaking-model-list"]));
+    }
     return json(openAIModelList(s.models.models));
   });
 
@@ -266,7 +275,9 @@ async function proxy(
       profile = FORMAT_PROFILES[format];
     }
     validate?.(body);
-    const model = fromPath ? fromPath.model : body.model;
+    let model = fromPath ? fromPath.model : body.model;
+    // Claude clients may send back a cloaked id from the Claude-shaped model list.
+    if (format === "claude" && typeof model === "string") model = uncloakModelId(model);
     if (typeof model !== "string" || model === "") {
       throw new ProxyError(400, "bad_request", "Missing required field: model", {
         type: "invalid_request_error",

@@ -136,9 +136,14 @@ describe("client routes", () => {
       const json = await res.json();
       assert.equal(json.has_more, false);
       assert.equal(json.object, undefined);
-      assert.deepEqual(json.data.map((m: { id: string }) => m.id), ["ant-model", "zed-model"], "sorted by display_name");
-      assert.equal(json.first_id, "ant-model");
-      assert.equal(json.last_id, "zed-model");
+      // Ids that do not start with claude- are cloaked for Claude Code's picker (vector 3).
+      assert.deepEqual(
+        json.data.map((m: { id: string }) => m.id),
+        ["claude-fable-5-dd-ledom-tna", "claude-fable-5-dd-ledom-dez"],
+        "sorted by display_name",
+      );
+      assert.equal(json.first_id, "claude-fable-5-dd-ledom-tna");
+      assert.equal(json.last_id, "claude-fable-5-dd-ledom-dez");
       const ant = json.data[0];
       assert.equal(ant.type, "model");
       assert.equal(ant.display_name, "Ant Display");
@@ -147,6 +152,19 @@ describe("client routes", () => {
     // Any other client still gets the OpenAI shape.
     const other = await fetch(`${sy.url}/v1/models`, { headers: { ...AUTH, "user-agent": "curl/8" } });
     assert.equal((await other.json()).object, "list");
+  });
+
+  test("a cloaked id sent to /v1/messages runs the real model, thinking suffix kept (vector 3)", async () => {
+    const res = await post(`${sy.url}/v1/messages`, {
+      model: "claude-fable-5-dd-ledom-dez(high)",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "hi" }],
+    }, { "x-api-key": KEY, "anthropic-version": "2023-06-01" });
+    assert.equal(res.status, 200);
+    await res.text();
+    const sent = upstream.requests.at(-1)!;
+    assert.equal(sent.json?.model, "upstream-zed");
+    assert.equal(sent.json?.reasoning_effort, "high", "the suffix survives the decoding");
   });
 
   test("GET /v1beta/models → Gemini shape with models/<id> names", async () => {
@@ -429,5 +447,20 @@ describe("max-body-size-mb", () => {
     assert.equal(new TextEncoder().encode(body).byteLength, LIMIT);
     const res = await post(`${sy.url}/v1/chat/completions`, body);
     assert.equal(res.status, 200, await readText(res));
+  });
+});
+
+describe("claude-code.disable-cloaking-model-list", () => {
+  test("lists real ids when set", async () => {
+    const up = await startFakeUpstream(() => ({ kind: "json", body: chatCompletion("x") }));
+    const sy = await startTestSwitchyard(config(up.url, "claude-code: {disable-cloaking-model-list: true}"));
+    try {
+      const res = await fetch(`${sy.url}/v1/models`, { headers: { ...AUTH, "anthropic-version": "2023-06-01" } });
+      const json = await res.json();
+      assert.deepEqual(json.data.map((m: { id: string }) => m.id), ["ant-model", "zed-model"]);
+    } finally {
+      await sy.stop();
+      await up.close();
+    }
   });
 });
