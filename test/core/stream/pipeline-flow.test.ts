@@ -124,7 +124,7 @@ openai-compatibility:
     const frames = chatStreamChunks(["slow", " answer"], "up-flow");
     const [first, ...rest] = frames;
     script = (req) =>
-      scriptedStream(req, [{ chunk: first! }, { wait: 2500 }, { chunk: rest.join("") }, { wait: 1500 }], newTrack());
+      scriptedStream(req, [{ chunk: first! }, { wait: 2800 }, { chunk: rest.join("") }, { wait: 1500 }], newTrack());
     const res = await chat(true);
     assert.equal(res.status, 200);
     const text = await readText(res);
