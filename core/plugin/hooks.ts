@@ -9,10 +9,12 @@ import type { RequestContext } from "../http/request-context.ts";
 import { ProxyError } from "../http/proxy-error.ts";
 import type { Logger } from "../log.ts";
 import { PluginError } from "./plugin-error.ts";
+import type { IrRequest, IrResponse, IrStreamEvent } from "../formats/ir.ts";
 import type {
   Awaitable,
   Hook,
   HookOrder,
+  IrEventMapper,
   PluginHooks,
   RequestTap,
   ResponseSummary,
@@ -27,11 +29,23 @@ export interface HookEntry<F> {
 }
 
 type HookFn<K extends HookName> = NonNullable<PluginHooks[K]> extends Hook<infer F> ? F : never;
-export type HookName = "onRequest" | "selectProvider" | "beforeUpstream" | "tap" | "afterResponse" | "onError";
+export type HookName =
+  | "onRequest"
+  | "selectProvider"
+  | "beforeUpstream"
+  | "transformRequest"
+  | "transformEvents"
+  | "transformResponse"
+  | "tap"
+  | "afterResponse"
+  | "onError";
 const HOOK_NAMES: readonly HookName[] = [
   "onRequest",
   "selectProvider",
   "beforeUpstream",
+  "transformRequest",
+  "transformEvents",
+  "transformResponse",
   "tap",
   "afterResponse",
   "onError",
@@ -140,6 +154,72 @@ export async function runBeforeUpstream(
     }
   }
   return current;
+}
+
+export async function runTransformRequest(
+  list: CompiledHooks["transformRequest"],
+  ir: IrRequest,
+  target: RouteTarget,
+  rc: RequestContext,
+): Promise<IrRequest> {
+  if (list === null) return ir;
+  let current = ir;
+  for (const entry of list) {
+    try {
+      let r = entry.fn(current, target, rc);
+      if (isThenable(r)) r = await r;
+      if (r != null) current = r;
+    } catch (err) {
+      throw hookFailure(entry, "transformRequest", err);
+    }
+  }
+  return current;
+}
+
+export function runTransformResponse(
+  list: CompiledHooks["transformResponse"],
+  ir: IrResponse,
+  rc: RequestContext,
+): IrResponse {
+  if (list === null) return ir;
+  let current = ir;
+  for (const entry of list) {
+    try {
+      const r = entry.fn(current, rc);
+      if (r != null) current = r;
+    } catch (err) {
+      throw hookFailure(entry, "transformResponse", err);
+    }
+  }
+  return current;
+}
+
+/**
+ * The request's IR event mapper: the plugins' mappers composed in hook order, or null when none (the common case:
+ * the stream then calls nothing per event).
+ */
+export function runTransformEvents(list: CompiledHooks["transformEvents"], rc: RequestContext): IrEventMapper | null {
+  if (list === null) return null;
+  const mappers: IrEventMapper[] = [];
+  for (const entry of list) {
+    try {
+      const m = entry.fn(rc);
+      if (m) mappers.push(m);
+    } catch (err) {
+      throw hookFailure(entry, "transformEvents", err);
+    }
+  }
+  if (mappers.length === 0) return null;
+  if (mappers.length === 1) return mappers[0]!;
+  return (e) => {
+    let current: IrStreamEvent = e;
+    for (const m of mappers) {
+      const r = m(current);
+      if (r === null) return null;
+      if (r !== undefined) current = r;
+    }
+    return current;
+  };
 }
 
 /** Collects the request's byte taps; null when no plugin wants one (the common case). A tap hook that throws fails the request. */

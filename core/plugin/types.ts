@@ -7,6 +7,7 @@
  */
 import type { Hono } from "hono";
 import type { JsonObject, Operation, Usage, WireFormat } from "../formats/wire-format.ts";
+import type { IrRequest, IrResponse, IrStreamEvent } from "../formats/ir.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { ProxyError } from "../http/proxy-error.ts";
@@ -100,6 +101,9 @@ export interface RouteTarget {
   readonly model?: CredentialModel;
 }
 
+/** Maps one IR stream event: the same or another event to keep it, null to drop it. */
+export type IrEventMapper = (e: IrStreamEvent) => IrStreamEvent | null | void;
+
 /** Byte-level observers for one request (see `PluginHooks.tap`). Every method is optional and synchronous. */
 export interface RequestTap {
   /** An upstream attempt's final request (after every `beforeUpstream`); `attempt` counts from 1. */
@@ -125,6 +129,19 @@ export interface PluginHooks<O = unknown> {
   selectProvider?: Hook<(rc: RequestContext) => Awaitable<RouteTarget | null | void>>;
   /** Reduce: each hook may replace the upstream request; the result feeds the next one. */
   beforeUpstream?: Hook<(up: UpstreamRequest, rc: RequestContext) => Awaitable<UpstreamRequest | void>>;
+  /**
+   * Reduce, translated attempts only: adjust the IR request before it is rendered for this attempt's upstream (the
+   * signature cache restores thinking signatures here). Same-format requests pass through without an IR.
+   */
+  transformRequest?: Hook<(ir: IrRequest, target: RouteTarget, rc: RequestContext) => Awaitable<IrRequest | void>>;
+  /**
+   * Translated streams only: called once per request; the returned function sees every IR event coming from the
+   * upstream before the client's renderer, and may replace it (return an event) or drop it (return null). Runs per
+   * event on the hot path: keep it synchronous and cheap.
+   */
+  transformEvents?: Hook<(rc: RequestContext) => IrEventMapper | null | void>;
+  /** Translated single-JSON answers only: adjust the IR response before it is rendered for the client. */
+  transformResponse?: Hook<(ir: IrResponse, rc: RequestContext) => IrResponse | void>;
   /**
    * Called once per proxied request; a plugin that records bodies (the request logger) returns a tap that sees every
    * upstream attempt and every byte sent to the client. Runs on the hot path: taps must only copy references or

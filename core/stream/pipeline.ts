@@ -17,7 +17,7 @@ import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError, toProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
-import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps } from "../plugin/hooks.ts";
+import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps, runTransformRequest } from "../plugin/hooks.ts";
 import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
 import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
@@ -325,7 +325,8 @@ async function attempt(
     body = { ...rc.body, model: target.upstreamModel };
     if (upstreamStream && !rc.stream && rc.format !== "gemini") body.stream = true;
   } else {
-    const ir = fitToModel(irRequest(rc, plan.clientCodec!), target, rc.format, plan.upstreamFormat);
+    let ir = fitToModel(irRequest(rc, plan.clientCodec!), target, rc.format, plan.upstreamFormat);
+    ir = await runTransformRequest(rc.snapshot.hooks.transformRequest, ir, target, rc);
     body = plan.upstreamCodec.renderRequest(ir, { model: target.upstreamModel, stream: upstreamStream });
   }
   const rules = rc.snapshot.payloadRules;

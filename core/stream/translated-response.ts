@@ -10,6 +10,7 @@ import { ProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamResponse } from "../http/upstream-fetch.ts";
 import type { AttemptFailure } from "../routing/failure.ts";
+import { runTransformEvents, runTransformResponse } from "../plugin/hooks.ts";
 import { KEEPALIVE_TICK, raceKeepalive } from "./keepalive.ts";
 import { SSE_HEADERS } from "./passthrough.ts";
 import type { RequestOutcome } from "./request-outcome.ts";
@@ -58,7 +59,14 @@ export async function streamTranslated(
   outcome: RequestOutcome,
   attempt: number,
 ): Promise<Response | AttemptFailure> {
-  const ts = new TranslatedStream(res.body, upstream, client, clientRenderContext(rc), tapper(outcome, attempt));
+  const ts = new TranslatedStream(
+    res.body,
+    upstream,
+    client,
+    clientRenderContext(rc),
+    tapper(outcome, attempt),
+    runTransformEvents(rc.snapshot.hooks.transformEvents, rc),
+  );
   let first: Uint8Array | null;
   try {
     first = await ts.pull();
@@ -158,7 +166,7 @@ export async function jsonTranslated(
     return failure(502, "Upstream answered with invalid JSON");
   }
   if (!isJsonObject(parsed)) return failure(502, "Upstream answered with a non-object JSON body");
-  const ir = upstream.parseResponse(parsed);
+  const ir = runTransformResponse(rc.snapshot.hooks.transformResponse, upstream.parseResponse(parsed), rc);
   const body = JSON.stringify(client.renderResponse(ir, clientRenderContext(rc)));
   return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null, rc, res.headers);
 }
@@ -193,7 +201,7 @@ export async function assembledFromStream(
   }
   if (assembler.error) return failure(assembler.error.status || 502, assembler.error.message);
   if (!assembler.complete) return failure(502, "Upstream stream ended before its final event");
-  const ir = assembler.result();
+  const ir = runTransformResponse(rc.snapshot.hooks.transformResponse, assembler.result(), rc);
   const body = JSON.stringify(client.renderResponse(ir, clientRenderContext(rc)));
   return finishJson(outcome, body, ir.usage ? usageFromIr(ir.usage) : null, rc, res.headers);
 }

@@ -13,6 +13,7 @@ import {
 } from "../formats/ir.ts";
 import type { Usage } from "../formats/wire-format.ts";
 import type { ByteSource } from "../http/upstream-fetch.ts";
+import type { IrEventMapper } from "../plugin/types.ts";
 import { SseParser, type SseEvent } from "./sse-parser.ts";
 
 /** What the pipeline learns from the IR events as they pass. */
@@ -42,6 +43,7 @@ export class TranslatedStream {
   readonly #emit: (e: IrStreamEvent) => void;
 
   readonly #onUpstreamChunk: ((chunk: Uint8Array) => void) | null;
+  readonly #mapper: IrEventMapper | null;
 
   constructor(
     body: ByteSource,
@@ -49,9 +51,11 @@ export class TranslatedStream {
     client: FormatCodec,
     ctx: RenderContext,
     onUpstreamChunk: ((chunk: Uint8Array) => void) | null = null,
+    mapper: IrEventMapper | null = null,
   ) {
     this.#body = body;
     this.#onUpstreamChunk = onUpstreamChunk;
+    this.#mapper = mapper;
     this.#parser = upstream.createStreamParser(ctx);
     this.#renderer = client.createStreamRenderer(ctx);
     // Bound once per stream, not per chunk.
@@ -59,7 +63,14 @@ export class TranslatedStream {
     this.#onSse = (ev) => this.#parser.push(ev.event, ev.data, this.#emit);
   }
 
-  #onIr(e: IrStreamEvent): void {
+  #onIr(event: IrStreamEvent): void {
+    let e = event;
+    // Fast path: no plugin maps events, so nothing is called here.
+    if (this.#mapper !== null) {
+      const mapped = this.#mapper(e);
+      if (mapped === null) return;
+      if (mapped !== undefined) e = mapped;
+    }
     switch (e.type) {
       case "finish":
         if (e.usage) this.obs.usage = usageFromIr(e.usage);
