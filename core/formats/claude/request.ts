@@ -411,6 +411,11 @@ export function renderClaudeRequest(ir: IrRequest, ctx: RenderContext): JsonObje
   // Claude rejects thinking with a forced tool choice. The forced call is what the client's code waits for, so
   // thinking gives way (CPA's Claude executor does the same).
   if (forcedTool && thinking?.type === "enabled") thinking = undefined;
+  // With thinking on, Claude rejects a trailing tool loop whose assistant turn does not open with a signed thinking
+  // block ("a final assistant message must start with a thinking block"). History from another format cannot
+  // supply one (Chat has no signatures, foreign ones are not replayed), so thinking gives way for this request, as
+  // the API's error advises, rather than failing every tool round trip with thinking on.
+  if (thinking?.type === "enabled" && !toolLoopOpensWithThinking(messages)) thinking = undefined;
   if (thinking) out.thinking = thinking;
   const thinkingOn = thinking?.type === "enabled";
 
@@ -447,6 +452,30 @@ export function renderClaudeRequest(ir: IrRequest, ctx: RenderContext): JsonObje
   }
   out.stream = ctx.stream;
   return out;
+}
+
+/**
+ * False when the trailing tool loop — the assistant turns after the last user turn that is not only tool results,
+ * one assistant turn to Claude — calls a tool but does not start with a thinking (or redacted_thinking) block.
+ */
+function toolLoopOpensWithThinking(messages: readonly JsonObject[]): boolean {
+  let start = messages.length;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    const content = Array.isArray(m.content) ? m.content : [];
+    if (m.role === "user" && !content.every((b) => isJsonObject(b) && b.type === "tool_result")) break;
+    start = i;
+  }
+  let first: JsonValue | undefined;
+  let calls = false;
+  for (let i = start; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.role !== "assistant" || !Array.isArray(m.content)) continue;
+    first ??= m.content[0];
+    if (m.content.some((b) => isJsonObject(b) && b.type === "tool_use")) calls = true;
+  }
+  if (!calls) return true;
+  return isJsonObject(first) && (first.type === "thinking" || first.type === "redacted_thinking");
 }
 
 function renderThinking(r: IrReasoning, maxTokens: number): JsonObject | undefined {
