@@ -15,11 +15,21 @@ export const CODEX_PROVIDER = "codex";
 export const XAI_PROVIDER = "xai";
 export const XAI_BASE = "https://api.x.ai/v1";
 
-/** A Responses body fit for the Codex backend, with a reasoning effort (`medium` when the client set none). */
-export function codexBody(body: JsonObject): JsonObject {
+/**
+ * A Responses body fit for the Codex backend, with a reasoning effort (`medium` when the client set none).
+ *
+ * `translated`: the body was rendered from another client format. Such a client asked for thinking in its own terms
+ * (Claude `thinking`, Chat `reasoning_effort`, Gemini `thinkingConfig`) and expects to see it, but the backend sends
+ * reasoning text only when a summary is requested — without one the client would get an empty thinking block. As
+ * CLIProxyAPI's translators to Codex do, a summary is asked for unless the render already chose one.
+ */
+export function codexBody(body: JsonObject, translated = false): JsonObject {
   const out = applyCodexBackendQuirks(body);
   const reasoning = isJsonObject(out.reasoning) ? out.reasoning : {};
-  out.reasoning = { ...reasoning, effort: typeof reasoning.effort === "string" ? reasoning.effort : "medium" };
+  const effort = typeof reasoning.effort === "string" ? reasoning.effort : "medium";
+  const next: JsonObject = { ...reasoning, effort };
+  if (translated && effort !== "none" && reasoning.summary === undefined) next.summary = "auto";
+  out.reasoning = next;
   return out;
 }
 
@@ -35,7 +45,7 @@ export const codexAdapter: ProviderAdapter<KeyCredentialData> = {
   id: CODEX_PROVIDER,
   formats: ["openai-responses"],
   streamOnly: true,
-  buildRequest: (call) => responsesRequest(call, codexBody(call.body)),
+  buildRequest: (call) => responsesRequest(call, codexBody(call.body, call.rc.format !== "openai-responses")),
 };
 
 export const xaiAdapter: ProviderAdapter<KeyCredentialData> = {

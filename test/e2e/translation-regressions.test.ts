@@ -43,4 +43,15 @@ describe("translation regressions", () => {
       assert.equal(sent.json?.thinking, undefined, "thinking gives way for the tool-result turn");
     }
   });
+
+  test("Claude client with thinking → Codex: a reasoning summary is asked for, so the thinking text arrives", async () => {
+    for (const stream of [false, true]) {
+      const turn = await claude.send(via("codex"), stream, { text: "Bonjour", thinking: true });
+      assert.equal(turn.thinking, THINKING_TEXT);
+      assert.equal(turn.signatures.length, 1, "Codex's encrypted reasoning is the thinking block's signature");
+      assert.equal((rig.up.codex.last().json?.reasoning as Json).summary, "auto");
+    }
+    const viaChat = await chat.send(via("codex"), false, { text: "Bonjour", thinking: true });
+    assert.equal(viaChat.thinking, THINKING_TEXT, "reasoning_content for a Chat client");
+  });
 });
