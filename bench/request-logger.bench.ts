@@ -133,7 +133,7 @@ function pluginHooks(options: Record<string, unknown>): RequestLoggerHooks {
         set: (rc: RequestContext, v: T) => rc.setSlot(key, v),
       };
     },
-  } as SetupContext<RequestLoggerOptions>;
+  } as unknown as SetupContext<RequestLoggerOptions>;
   return def.setup(ctx) as RequestLoggerHooks;
 }
 

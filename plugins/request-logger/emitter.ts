@@ -5,7 +5,8 @@
  *   `dropped`. After `close()`, a normal entry is dropped (and counted) at once.
  * - **Priority lane** (default 64), for forced error logs: it **never drops**. When it is full, or the emitter is
  *   closed, the entry is written synchronously by the caller (`sink.writeSync`).
- * - The writer takes priority entries first, then normal ones, one at a time.
+ * - The writer loop takes priority entries first, then normal ones; it keeps up to `concurrency` writes in flight
+ *   (default 1: one at a time, as the fork's single worker; more lets slow file systems overlap their I/O).
  * - Entries are snapshotted at enqueue (`snapshot`), so a caller that reuses or mutates what it passed afterwards
  *   cannot change the log.
  * - `flush()` resolves once nothing is queued **or being written**; `close()` drains both lanes (priority first) and
@@ -31,6 +32,8 @@ export interface EmitterOptions<T> {
   readonly priorityCapacity?: number;
   /** Makes the entry independent of the caller's objects; runs once per queued entry (default: identity). */
   readonly snapshot?: (entry: T) => T;
+  /** Writes in flight at once (default 1). Queued entries only leave their lane when a slot is free. */
+  readonly concurrency?: number;
   /** Starts the writer loop soon, off the caller's stack (default: a zero-delay timer). Tests inject their own. */
   readonly schedule?: (run: () => void) => void;
   /** A write that failed (the entry is lost; the loop goes on). */
@@ -54,13 +57,14 @@ export class AsyncEmitter<T> {
   readonly #snapshot: ((entry: T) => T) | null;
   readonly #schedule: (run: () => void) => void;
   readonly #onError: (err: unknown, entry: T) => void;
+  readonly #concurrency: number;
   #dropped = 0;
   #syncWrites = 0;
   #written = 0;
-  /** The loop is scheduled or running. */
-  #active = false;
-  /** An entry is being written by the loop. */
-  #inFlight = false;
+  /** A loop start is scheduled. */
+  #scheduled = false;
+  /** Entries being written. */
+  #inFlight = 0;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
   #closing: Promise<void> | null = null;
@@ -72,6 +76,8 @@ export class AsyncEmitter<T> {
     this.#snapshot = opts.snapshot ?? null;
     this.#schedule = opts.schedule ?? defaultSchedule;
     this.#onError = opts.onError ?? (() => {});
+    const c = opts.concurrency ?? 1;
+    this.#concurrency = Number.isInteger(c) && c >= 1 ? c : 1;
   }
 
   /** Normal entries dropped: the oldest when the lane was full, and every normal entry after `close()`. */
@@ -91,7 +97,7 @@ export class AsyncEmitter<T> {
 
   /** Entries queued or being written. */
   get pending(): number {
-    return this.#normal.size + this.#priority.size + (this.#inFlight ? 1 : 0);
+    return this.#normal.size + this.#priority.size + this.#inFlight;
   }
 
   get closed(): boolean {
@@ -126,7 +132,7 @@ export class AsyncEmitter<T> {
 
   /** Resolves when no entry is queued or being written. */
   flush(): Promise<void> {
-    if (!this.#active && this.#priority.size === 0 && this.#normal.size === 0) return Promise.resolve();
+    if (this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -150,30 +156,50 @@ export class AsyncEmitter<T> {
     }
   }
 
-  #kick(): void {
-    if (this.#active) return;
-    this.#active = true;
-    this.#schedule(() => void this.#run());
+  #idle(): boolean {
+    return !this.#scheduled && this.#inFlight === 0 && this.#priority.size === 0 && this.#normal.size === 0;
   }
 
-  async #run(): Promise<void> {
-    for (;;) {
+  #kick(): void {
+    if (this.#scheduled || this.#inFlight >= this.#concurrency) return;
+    this.#scheduled = true;
+    this.#schedule(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Starts writes while a slot is free and an entry is queued (priority lane first). */
+  #pump(): void {
+    while (this.#inFlight < this.#concurrency) {
       const entry = this.#priority.size > 0 ? this.#priority.shift() : this.#normal.shift();
       if (entry === undefined) break;
-      this.#inFlight = true;
+      this.#inFlight++;
+      let write: Promise<void>;
       try {
-        await this.#sink.write(entry);
+        write = this.#sink.write(entry);
       } catch (err) {
-        this.#report(err, entry);
-      } finally {
-        this.#inFlight = false;
-        this.#written++;
+        write = Promise.reject(err);
       }
+      write.then(
+        () => this.#done(),
+        (err) => {
+          this.#report(err, entry);
+          this.#done();
+        },
+      );
     }
-    this.#active = false;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.#idle()) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #done(): void {
+    this.#inFlight--;
+    this.#written++;
+    this.#pump();
   }
 
   #report(err: unknown, entry: T): void {

@@ -1,10 +1,13 @@
 /**
- * Writes request logs to files: renders the entry, writes it to a hidden temp file in the log directory and renames
- * it into place, so a crash never leaves a half-written `*.log` (a leftover `.*.tmp` is not a log and is ignored by
- * the cleaners). Files are created 0600: they hold prompts and answers. After each write the {@link Cleaner} runs.
+ * Writes request logs to files: renders the whole entry in memory first, then creates the file exclusively
+ * (`O_CREAT|O_EXCL`, mode 0600: logs hold prompts and answers) and writes it in one call. A log is never appended to
+ * or rewritten, and a write that fails removes what it created, so a `*.log` is either complete or (after a crash in
+ * the middle of that one write) absent or short — never interleaved with another. This costs one file-system
+ * operation less than temp + rename, which matters on slow disks where one log per request is the bottleneck.
+ * After each write the {@link Cleaner} runs.
  */
-import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdir, open, unlink } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Cleaner, type CleanerLimits } from "./cleanup.ts";
 import type { EmitterSink } from "./emitter.ts";
@@ -21,11 +24,13 @@ export interface FileSinkOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-let tmpCounter = 0;
+/** `a.log` → `a-1.log`: another file already has the name (a restart reusing a request id in the same second). */
+function alternative(name: string, n: number): string {
+  return name.replace(/\.log$/, `-${n}.log`);
+}
 
-function tmpName(name: string): string {
-  tmpCounter = (tmpCounter + 1) | 0;
-  return `.${name}.${(tmpCounter >>> 0).toString(36)}${Math.floor(Math.random() * 0x7fffffff).toString(36)}.tmp`;
+function isExists(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "EEXIST";
 }
 
 function isNotFound(err: unknown): boolean {
@@ -79,36 +84,58 @@ export class FileLogSink implements EmitterSink<LogEntry> {
       await mkdir(this.dir, { recursive: true });
       this.#dirReady = true;
     }
-    const tmp = join(this.dir, tmpName(name));
-    try {
-      await writeFile(tmp, bytes, { mode: 0o600, flag: "wx" });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      // The directory was removed under us: make it again, once.
-      await mkdir(this.dir, { recursive: true });
-      await writeFile(tmp, bytes, { mode: 0o600, flag: "wx" });
-    }
-    try {
-      await rename(tmp, join(this.dir, name));
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
+    for (let attempt = 0;; attempt++) {
+      const path = join(this.dir, attempt === 0 ? name : alternative(name, attempt));
+      let fh;
+      try {
+        fh = await open(path, "wx", 0o600);
+      } catch (err) {
+        if (isExists(err) && attempt < 5) continue;
+        if (!isNotFound(err) || attempt > 0) throw err;
+        // The directory was removed under us: make it again, once.
+        await mkdir(this.dir, { recursive: true });
+        fh = await open(path, "wx", 0o600);
+      }
+      try {
+        await fh.writeFile(bytes);
+      } catch (err) {
+        await fh.close().catch(() => {});
+        await unlink(path).catch(() => {});
+        throw err;
+      }
+      await fh.close();
+      return;
     }
   }
 
   #writeAtomicSync(name: string, bytes: Uint8Array): void {
     mkdirSync(this.dir, { recursive: true });
-    const tmp = join(this.dir, tmpName(name));
-    writeFileSync(tmp, bytes, { mode: 0o600, flag: "wx" });
-    try {
-      renameSync(tmp, join(this.dir, name));
-    } catch (err) {
+    for (let attempt = 0;; attempt++) {
+      const path = join(this.dir, attempt === 0 ? name : alternative(name, attempt));
+      let fd: number;
       try {
-        unlinkSync(tmp);
-      } catch {
-        // Nothing left to remove.
+        fd = openSync(path, "wx", 0o600);
+      } catch (err) {
+        if (isExists(err) && attempt < 5) continue;
+        throw err;
       }
-      throw err;
+      let failed: unknown = null;
+      try {
+        let off = 0;
+        while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+      } catch (err) {
+        failed = err;
+      }
+      closeSync(fd);
+      if (failed !== null) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Nothing to remove.
+        }
+        throw failed;
+      }
+      return;
     }
   }
 }

@@ -25,6 +25,12 @@ import { RotatingFile } from "./rotating-file.ts";
 
 export const PLUGIN_NAME = "request-logger";
 
+/**
+ * One file per request is a create + write + rename; on slow disks (a VM's ext4: 1–2 ms each under Deno) a single
+ * writer caps out below the proxy's own request rate, so a few writes overlap.
+ */
+export const DEFAULT_WRITE_CONCURRENCY = 4;
+
 /** Seams for tests and embedding; the built-in uses the defaults. */
 export interface RequestLoggerDeps {
   /** Epoch ms (file names, timestamps, cleanup). */
@@ -33,6 +39,8 @@ export interface RequestLoggerDeps {
   readonly sink?: (file: FileLogSink) => EmitterSink<LogEntry>;
   readonly normalCapacity?: number;
   readonly priorityCapacity?: number;
+  /** Log files written at once (default {@link DEFAULT_WRITE_CONCURRENCY}). */
+  readonly writeConcurrency?: number;
   /** Starts the emitter's writer loop (default: a zero-delay timer). */
   readonly schedule?: (run: () => void) => void;
   /** Environment for `WRITABLE_PATH` (default: the process's). */
@@ -94,6 +102,7 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
         sink: deps.sink ? deps.sink(files) : files,
         normalCapacity: deps.normalCapacity,
         priorityCapacity: deps.priorityCapacity,
+        concurrency: deps.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY,
         snapshot: deps.snapshot === "deep" ? snapshotEntry : snapshotOwnedEntry,
         schedule: deps.schedule,
         onError: (err, entry) => ctx.log.warn(`request log ${entry.requestId} not written: ${message(err)}`),

@@ -280,7 +280,13 @@ describe("request logger end to end", () => {
 
   test("writer blocked: the normal lane drops the oldest and counts; a forced error log is still written", async () => {
     const gate = gatedSink();
-    const plugin = createRequestLogger({ sink: gate.wrap, normalCapacity: 4, priorityCapacity: 2 });
+    // One write at a time, so "the writer holds one log" is exact (the default overlaps a few).
+    const plugin = createRequestLogger({
+      sink: gate.wrap,
+      normalCapacity: 4,
+      priorityCapacity: 2,
+      writeConcurrency: 1,
+    });
     const env = await start("request-log: true\nerror-logs-max-files: 10", [
       ...PROVIDER_PLUGINS,
       plugin as AnyPluginDefinition,

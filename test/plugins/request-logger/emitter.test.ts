@@ -204,6 +204,34 @@ describe("async emitter", () => {
     assert.equal(errors.length, 2);
   });
 
+  test("concurrency K: at most K writes in flight, taken priority first; flush and close wait for all of them", async () => {
+    const sink = new GatedSink<string>();
+    const scheduler = new ManualScheduler();
+    const emitter = new AsyncEmitter<string>({ sink, concurrency: 3, normalCapacity: 2, schedule: scheduler.schedule });
+    sink.block();
+    emitter.enqueue("n1");
+    emitter.enqueue("n2");
+    emitter.enqueue("p1", true);
+    scheduler.runAll();
+    await ticks();
+    assert.equal(sink.started, 3, "three in flight");
+    emitter.enqueue("n3");
+    emitter.enqueue("n4");
+    assert.equal(sink.started, 3, "no fourth write while the slots are taken");
+    assert.equal(emitter.enqueue("n5"), "queued-dropped-oldest", "in-flight entries are not in the lane");
+    assert.equal(emitter.pending, 5);
+    let flushed = false;
+    const f = emitter.flush().then(() => (flushed = true));
+    await ticks();
+    assert.equal(flushed, false);
+    sink.release();
+    await f;
+    assert.deepEqual(sink.written.slice(0, 3).sort(), ["n1", "n2", "p1"]);
+    assert.deepEqual(sink.written.slice(3), ["n4", "n5"]);
+    assert.equal(emitter.dropped, 1);
+    await emitter.close();
+  });
+
   test("the default scheduler starts the loop without help", async () => {
     const sink = new GatedSink<number>();
     const emitter = new AsyncEmitter<number>({ sink });

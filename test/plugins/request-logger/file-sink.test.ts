@@ -42,7 +42,7 @@ async function withSink(maxFiles: number, fn: (sink: FileLogSink, dir: string) =
 }
 
 describe("file log sink", () => {
-  test("creates the directory and writes the whole file under its final name, no temp left", async () => {
+  test("creates the directory and writes the whole file under its final name, nothing else", async () => {
     await withSink(10, async (sink, dir) => {
       await sink.write(entry());
       const names = await readdir(dir);
@@ -61,6 +61,22 @@ describe("file log sink", () => {
       const names = (await readdir(dir)).sort();
       assert.equal(names.length, 3);
       assert.ok(names.every((n) => n.startsWith("error-v1-chat-completions-")));
+    });
+  });
+
+  test("an existing file of the same name is never overwritten: the new log gets a -N suffix", async () => {
+    await withSink(10, async (sink, dir) => {
+      await sink.write(entry({ requestBody: "first" }));
+      await sink.write(entry({ requestBody: "second" }));
+      sink.writeSync(entry({ requestBody: "third" }));
+      const names = (await readdir(dir)).sort();
+      assert.deepEqual(names, [
+        "v1-chat-completions-2026-01-02T030405-r1-1.log",
+        "v1-chat-completions-2026-01-02T030405-r1-2.log",
+        "v1-chat-completions-2026-01-02T030405-r1.log",
+      ]);
+      assert.ok((await readFile(join(dir, names[2]!), "utf8")).includes("first"));
+      await sink.idle();
     });
   });
 

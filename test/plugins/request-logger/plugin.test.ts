@@ -53,7 +53,7 @@ async function harness(
       };
     },
     ...extra,
-  } as SetupContext<RequestLoggerOptions>;
+  } as unknown as SetupContext<RequestLoggerOptions>;
   const hooks = (await def.setup(ctx)) as RequestLoggerHooks;
   const dir = hooks.requestLogger.dir;
   return {
