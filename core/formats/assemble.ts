@@ -1,10 +1,11 @@
 /**
- * A whole IR response out of IR stream events. The Codex backend only streams, so a non-stream client of a Responses
- * upstream gets the answer assembled from the parsed stream (CPA returns `response.completed.response`).
+ * A whole IR response out of IR stream events, for any upstream format. Stream-only upstreams (the Codex backend)
+ * answer a non-stream client with the response assembled from the parsed stream (CPA returns
+ * `response.completed.response`). Tool-call argument fragments are joined; text and thinking deltas concatenated.
  */
-import type { IrPart, IrResponse, IrStopReason, IrStreamEvent, IrUsage } from "../ir.ts";
-import type { WireFormat } from "../wire-format.ts";
-import { ProxyError } from "../../http/proxy-error.ts";
+import type { IrPart, IrResponse, IrStopReason, IrStreamEvent, IrUsage } from "./ir.ts";
+import type { WireFormat } from "./wire-format.ts";
+import { ProxyError } from "../http/proxy-error.ts";
 
 /** One block being assembled; fields declared up front so every instance has one shape. */
 class Block {
@@ -103,6 +104,16 @@ export class ResponseAssembler {
         this.#ended = true;
         break;
     }
+  }
+
+  /** The upstream's terminal event arrived. */
+  get complete(): boolean {
+    return this.#ended;
+  }
+
+  /** The first in-band error the upstream reported, if any. */
+  get error(): { readonly status: number; readonly message: string } | null {
+    return this.#error;
   }
 
   /** The assembled response. Throws the upstream's in-stream error as a ProxyError when there was one. */

@@ -180,7 +180,7 @@ export async function assembledFromStream(
   outcome: RequestOutcome,
   attempt: number,
 ): Promise<Response | AttemptFailure> {
-  const assembler = new ResponseAssembler();
+  const assembler = new ResponseAssembler({ signatureFormat: upstream.id });
   const parser = upstream.createStreamParser({ model: rc.model, stream: true });
   const emit = assembler.push.bind(assembler);
   const sse = new SseParser();

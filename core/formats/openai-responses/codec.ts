@@ -22,5 +22,5 @@ export const openAIResponsesCodec: FormatCodec = Object.freeze({
   },
 });
 
-export { assembleResponse, ResponseAssembler } from "./assemble.ts";
+export { assembleResponse, ResponseAssembler } from "../assemble.ts";
 export { CODEX_RENDER_OPTIONS, renderResponsesRequest, type ResponsesRenderOptions } from "./request.ts";
