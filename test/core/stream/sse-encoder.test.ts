@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeSseEvent, SSE_KEEPALIVE, SseEncoderStream } from "../../../core/stream/sse-encoder.ts";
 import { parseSseText, type SseEvent } from "../../../core/stream/sse-parser.ts";
+import { mulberry32 } from "../../helpers/prng.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -85,16 +86,6 @@ describe("SseEncoderStream", () => {
 });
 
 /** Seeded PRNG (mulberry32), so a failing case is reproducible from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomString(rng: () => number, atoms: readonly string[], max: number): string {
   let out = "";

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { parseSseText, type SseEvent, SseParser } from "../../../core/stream/sse-parser.ts";
 import { SseDecoderStream } from "../../../core/stream/sse-decoder.ts";
 import { encodeSseEvent, SseEncoderStream } from "../../../core/stream/sse-encoder.ts";
+import { mulberry32 } from "../../helpers/prng.ts";
 
 const utf8 = new TextEncoder();
 
@@ -41,17 +42,7 @@ function streamOf<T>(chunks: readonly T[]): ReadableStream<T> {
   });
 }
 
-/** Seeded PRNG (mulberry32): a failing split is reproducible from the seed printed with it. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded PRNG (test/helpers/prng.ts): a failing split is reproducible from the seed printed with it.
 
 /**
  * Random cut positions (strictly increasing, inside 1..len-1): up to 63 anywhere (1..64 chunks) or, when `tiny`
