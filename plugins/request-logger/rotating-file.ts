@@ -107,7 +107,7 @@ export class RotatingFile {
     this.#flushing ??= this.#drain().finally(() => {
       this.#flushing = null;
       // Lines that came in after the drain's last look.
-      if (this.#pending.length > 0 && !this.#scheduled) this.#kick();
+      if (this.#pending.length > 0 && !this.#scheduled && !this.#closed) this.#kick();
     });
     return this.#flushing;
   }
@@ -119,46 +119,51 @@ export class RotatingFile {
   }
 
   async #drain(): Promise<void> {
-    try {
-      if (this.#size === null) {
-        await mkdir(dirname(this.path), { recursive: true });
-        try {
-          this.#size = (await stat(this.path)).size;
-        } catch {
-          this.#size = 0;
+    while (this.#pending.length > 0) {
+      const lines = this.#pending;
+      this.#pending = [];
+      try {
+        await this.#append(lines);
+        this.#failing = false;
+      } catch (err) {
+        // These lines are lost (a log sink must not grow without bound while the disk fails); the next write retries.
+        this.#size = null;
+        if (!this.#failing) {
+          this.#failing = true;
+          this.#onError(err);
         }
       }
-      while (this.#pending.length > 0) {
-        const lines = this.#pending;
-        this.#pending = [];
-        let batch = "";
-        let batchBytes = 0;
-        for (const line of lines) {
-          const n = utf8Length(line);
-          if (this.#size + batchBytes + n > this.maxBytes && this.#size + batchBytes > 0) {
-            if (batch !== "") {
-              await appendFile(this.path, batch, { mode: 0o600 });
-              this.#size += batchBytes;
-              batch = "";
-              batchBytes = 0;
-            }
-            await this.#rotate();
-          }
-          batch += line;
-          batchBytes += n;
-        }
+    }
+  }
+
+  async #append(lines: readonly string[]): Promise<void> {
+    if (this.#size === null) {
+      await mkdir(dirname(this.path), { recursive: true });
+      try {
+        this.#size = (await stat(this.path)).size;
+      } catch {
+        this.#size = 0;
+      }
+    }
+    let batch = "";
+    let batchBytes = 0;
+    for (const line of lines) {
+      const n = utf8Length(line);
+      if (this.#size + batchBytes + n > this.maxBytes && this.#size + batchBytes > 0) {
         if (batch !== "") {
           await appendFile(this.path, batch, { mode: 0o600 });
           this.#size += batchBytes;
+          batch = "";
+          batchBytes = 0;
         }
+        await this.#rotate();
       }
-      this.#failing = false;
-    } catch (err) {
-      this.#size = null;
-      if (!this.#failing) {
-        this.#failing = true;
-        this.#onError(err);
-      }
+      batch += line;
+      batchBytes += n;
+    }
+    if (batch !== "") {
+      await appendFile(this.path, batch, { mode: 0o600 });
+      this.#size += batchBytes;
     }
   }
 
