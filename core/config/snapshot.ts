@@ -3,6 +3,7 @@
  * lists, the model table, compiled client auth and derived settings. A request reads it once at entry.
  */
 import { compileClientAuth, type ClientAuth } from "../http/client-auth.ts";
+import { proxyConfigIssues } from "../http/proxy/support.ts";
 import type { Logger } from "../log.ts";
 import { compileHooks, type CompiledHooks } from "../plugin/hooks.ts";
 import { type Mount, PluginInstance, type RegisteredProvider } from "../plugin/instance.ts";
@@ -10,7 +11,7 @@ import { type AnyPluginDefinition, type PluginRequest, resolvePlugins } from "..
 import { ModelTable } from "../routing/model-table.ts";
 import { PayloadRules } from "../routing/payload-rules.ts";
 import type { Strategy } from "../routing/selector.ts";
-import type { LoadedConfig } from "./load.ts";
+import { ConfigError, type LoadedConfig } from "./load.ts";
 import { isCpaNativePlugins, type SwitchyardConfig } from "./schema.ts";
 
 /** Values derived from the config once, in the units the hot path wants. */
@@ -134,6 +135,12 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
   }
 
   const providers: RegisteredProvider[] = instances.flatMap((i) => i.providers);
+  // Outbound proxies: an unusable `proxy-url` (global, per entry, per credential) fails the build, not a request.
+  const proxyIssues = proxyConfigIssues(config, providers.flatMap((p) => p.credentials));
+  if (proxyIssues.length > 0) {
+    await Promise.all(created.map((i) => i.dispose()));
+    throw new ConfigError(loaded.path, proxyIssues);
+  }
   const claimed = new Set(CORE_KEYS);
   for (const r of resolved) for (const k of r.definition.configKeys ?? []) claimed.add(k);
   const unsupported = loaded.presentKeys.filter((k) => !claimed.has(k));

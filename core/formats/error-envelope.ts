@@ -2,7 +2,8 @@
  * Error bodies as CLIProxyAPI renders them (behaviour.md §1.4): the OpenAI-style envelope shared by the OpenAI, Gemini
  * and Responses entries, and the Claude envelope.
  */
-import type { ProxyError } from "../http/proxy-error.ts";
+import { ProxyError } from "../http/proxy-error.ts";
+import type { WireFormat } from "./wire-format.ts";
 
 /** Parses text as JSON, or null when it is not JSON. Only used on error paths. */
 export function tryParseJson(text: string | undefined): unknown {
@@ -82,4 +83,40 @@ export function claudeErrorObject(err: ProxyError): { type: string; message: str
 
 export function claudeErrorBody(err: ProxyError): string {
   return JSON.stringify({ type: "error", error: claudeErrorObject(err) });
+}
+
+/** Formats whose clients read the same error envelope: OpenAI's (Chat, Completions, Responses), Claude's, Gemini's. */
+function envelopeFamily(format: WireFormat): "openai" | "claude" | "gemini" {
+  return format === "claude" ? "claude" : format === "gemini" ? "gemini" : "openai";
+}
+
+/**
+ * The message inside an error body of any format: `error.message` (OpenAI, Claude, Gemini — Gemini sometimes wraps
+ * the body in a one-element array), else a top-level `message` or `detail`.
+ */
+export function errorBodyMessage(body: unknown): string | undefined {
+  const b = Array.isArray(body) && body.length === 1 ? body[0] : body;
+  if (typeof b !== "object" || b === null || Array.isArray(b)) return undefined;
+  const o = b as { error?: unknown; message?: unknown; detail?: unknown };
+  const inner = o.error;
+  if (typeof inner === "object" && inner !== null && typeof (inner as { message?: unknown }).message === "string") {
+    return (inner as { message: string }).message;
+  }
+  if (typeof inner === "string") return inner;
+  if (typeof o.message === "string") return o.message;
+  return typeof o.detail === "string" ? o.detail : undefined;
+}
+
+/**
+ * An upstream's error as a client of another format must get it. The verbatim-JSON rule (§1.4, vector 7) serves
+ * clients of the upstream's own envelope; a foreign body — Claude's `{"type":"error","error":{…}}` or Gemini's
+ * `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}` to an OpenAI client, a Codex `usage_limit_reached` type to a
+ * Claude client — is not the client's error format, and its SDK would misread it. CLIProxyAPI passes it on as is;
+ * here the upstream's message is kept and the client's own envelope is built around it, type and code by status.
+ * Same-family errors are returned unchanged.
+ */
+export function foreignUpstreamError(err: ProxyError, client: WireFormat, upstream: WireFormat): ProxyError {
+  if (err.upstreamBody === undefined || envelopeFamily(client) === envelopeFamily(upstream)) return err;
+  const message = errorBodyMessage(tryParseJson(err.upstreamBody)) ?? err.message;
+  return new ProxyError(err.status, err.kind, message, { headers: err.headers, cause: err });
 }

@@ -1,11 +1,15 @@
-/** Node's upstream leg over `node:http`/`node:https` with keep-alive agents. */
+/**
+ * Node's upstream leg over `node:http`/`node:https` with keep-alive agents, direct or through an outbound proxy
+ * (`proxy-url`: HTTP(S) forwarding and CONNECT, SOCKS5; see proxy/node-tunnel.ts). Deno and Bun use it for the proxy
+ * schemes their own `fetch` cannot do.
+ */
 import http from "node:http";
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
-import type { ByteSource, UpstreamFetch, UpstreamResponse } from "./upstream-fetch.ts";
-
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1024 });
+import tls from "node:tls";
+import { ForwardAgent, TunnelAgent } from "./proxy/node-tunnel.ts";
+import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
+import type { ByteSource, UpstreamFetch, UpstreamFetchOptions, UpstreamResponse } from "./upstream-fetch.ts";
 
 /** Chunks buffered ahead of the reader before the socket is paused. */
 const HIGH_WATER = 16;
@@ -80,35 +84,145 @@ function toHeaders(raw: IncomingMessage["headers"]): Headers {
   for (const key in raw) {
     const v = raw[key];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) h.append(key, item);
+    if (Array.isArray(v)) { for (const item of v) h.append(key, item); }
     else h.set(key, v);
   }
   return h;
 }
 
-export const nodeHttpFetch: UpstreamFetch = (req, signal) => {
-  return new Promise<UpstreamResponse>((resolve, reject) => {
-    const url = new URL(req.url);
-    const secure = url.protocol === "https:";
-    const headers: Record<string, string> = {};
-    req.headers.forEach((value, key) => {
-      headers[key] = value;
+/** How requests through one proxy URL are sent; built on first use, then looked up by the URL string. */
+class ProxyRoute {
+  readonly ep: ProxyEndpoint;
+  readonly #opts: UpstreamFetchOptions;
+  #forward: ForwardAgent | null = null;
+  #plainTunnel: TunnelAgent | null = null;
+  #tlsTunnel: TunnelAgent | null = null;
+
+  constructor(ep: ProxyEndpoint, opts: UpstreamFetchOptions) {
+    this.ep = ep;
+    this.#opts = opts;
+  }
+
+  /** `http:` targets through an HTTP(S) proxy go in absolute form over pooled proxy connections. */
+  get forwards(): boolean {
+    return (this.ep.scheme === "http" || this.ep.scheme === "https") && this.#opts.forceConnect !== true;
+  }
+
+  forwardAgent(): ForwardAgent {
+    return (this.#forward ??= new ForwardAgent(this.ep, { ca: this.#opts.caCerts }));
+  }
+
+  tunnelAgent(secure: boolean): TunnelAgent {
+    if (secure) return (this.#tlsTunnel ??= new TunnelAgent(this.ep, true, { ca: this.#opts.caCerts }));
+    return (this.#plainTunnel ??= new TunnelAgent(this.ep, false, { ca: this.#opts.caCerts }));
+  }
+}
+
+/** A proxy that answers 407 to a forwarded request refused it: that is no upstream answer, fail the attempt. */
+function refusedByProxy(ep: ProxyEndpoint, res: IncomingMessage): Error {
+  res.resume();
+  return new Error(
+    `proxy ${ep.masked} refused the request: 407 ${res.statusMessage || "Proxy Authentication Required"}`,
+  );
+}
+
+/**
+ * A `node:http` upstream fetch with its own agents. `caCerts` adds trusted roots (tests; private CAs); `forceConnect`
+ * tunnels `http:` targets through HTTP(S) proxies with CONNECT instead of sending them in absolute form.
+ */
+export function createNodeHttpFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+  const ca = opts.caCerts && opts.caCerts.length > 0 ? [...tls.rootCertificates, ...opts.caCerts] : undefined;
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1024, ca });
+  /** Proxy URL string → its route; null for `direct` / `none`. */
+  const routes = new Map<string, ProxyRoute | null>();
+
+  const routeFor = (proxy: string): ProxyRoute | null => {
+    let route = routes.get(proxy);
+    if (route === undefined) {
+      route = isDirectProxy(proxy) ? null : new ProxyRoute(proxyEndpoint(proxy), opts);
+      routes.set(proxy, route);
+    }
+    return route;
+  };
+
+  return (req, signal, proxy) => {
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const url = new URL(req.url);
+      const secure = url.protocol === "https:";
+      const headers: Record<string, string> = {};
+      req.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
+      if (body) headers["content-length"] = String(body.byteLength);
+      const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+      const port = url.port || (secure ? 443 : 80);
+      let route: ProxyRoute | null = null;
+      if (proxy !== null) {
+        try {
+          route = routeFor(proxy);
+        } catch (err) {
+          reject(err);
+          return;
+        }
+      }
+      let options: http.RequestOptions;
+      if (route === null) {
+        options = {
+          method: req.method,
+          hostname,
+          port,
+          path: url.pathname + url.search,
+          headers,
+          agent: secure ? httpsAgent : httpAgent,
+          signal,
+        };
+      } else {
+        // The request is addressed to the proxy or tunnelled: name the target ourselves (no `:443` for https).
+        headers.host ??= url.host;
+        if (!secure && route.forwards) {
+          if (route.ep.authorization !== null) headers["proxy-authorization"] = route.ep.authorization;
+          options = {
+            method: req.method,
+            hostname: route.ep.hostname,
+            port: route.ep.port,
+            path: url.href,
+            headers,
+            agent: route.forwardAgent(),
+            signal,
+          };
+        } else {
+          options = {
+            method: req.method,
+            hostname,
+            port,
+            path: url.pathname + url.search,
+            headers,
+            agent: route.tunnelAgent(secure),
+            signal,
+          };
+        }
+      }
+      // Tunnelled TLS is set up by the agent: the request itself is plain HTTP/1.1 over the socket it hands back.
+      const outgoing = (secure && route === null ? https : http).request(options, (res) => {
+        if (route !== null && res.statusCode === 407) {
+          reject(refusedByProxy(route.ep, res));
+          return;
+        }
+        resolve({ status: res.statusCode ?? 502, headers: toHeaders(res.headers), body: new IncomingSource(res) });
+      });
+      outgoing.on(
+        "error",
+        route === null ? reject : (err) => {
+          if (signal.aborted) reject(err);
+          else reject(new Error(proxyErrorMessage(route.ep, err)));
+        },
+      );
+      outgoing.end(body ?? undefined);
     });
-    const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
-    if (body) headers["content-length"] = String(body.byteLength);
-    const options: http.RequestOptions = {
-      method: req.method,
-      hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
-      port: url.port || (secure ? 443 : 80),
-      path: url.pathname + url.search,
-      headers,
-      agent: secure ? httpsAgent : httpAgent,
-      signal,
-    };
-    const outgoing = (secure ? https : http).request(options, (res) => {
-      resolve({ status: res.statusCode ?? 502, headers: toHeaders(res.headers), body: new IncomingSource(res) });
-    });
-    outgoing.on("error", reject);
-    outgoing.end(body ?? undefined);
-  });
-};
+  };
+}
+
+/** The default `node:http` leg (system roots, HTTP(S) proxies forward `http:` targets). */
+export const nodeHttpFetch: UpstreamFetch = createNodeHttpFetch();

@@ -2,8 +2,14 @@
  * The upstream leg, per runtime. Deno and Bun use their native `fetch` (their fast path). Node uses `node:http`
  * directly: on a 2-core machine a proxy whose upstream leg uses `node:http` instead of undici's `fetch` serves ~2.3×
  * more requests/s, and reading the IncomingMessage without a web-stream layer saves a copy per chunk.
+ *
+ * Outbound proxies (`proxy-url`): Deno passes a `Deno.createHttpClient({ proxy })` (one per proxy URL), Bun its
+ * `proxy` fetch option; a scheme the runtime's `fetch` cannot do goes through the `node:http` leg instead (see
+ * proxy/support.ts for the table). Proxy URLs are validated when a snapshot is built; here they are only looked up.
  */
 import type { UpstreamRequest } from "../plugin/types.ts";
+import { currentProxyRuntime, proxyLegFor } from "./proxy/support.ts";
+import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
 
 /** A pull-based byte source: the pipeline reads only when the client is ready (backpressure end to end). */
 export interface ByteSource {
@@ -23,7 +29,21 @@ export interface UpstreamResponse {
  * Sends one upstream request. `proxy` is the effective outbound proxy URL for this call (already resolved from the
  * credential's and the global `proxy-url`), or null for a direct connection.
  */
-export type UpstreamFetch = (req: UpstreamRequest, signal: AbortSignal, proxy: string | null) => Promise<UpstreamResponse>;
+export type UpstreamFetch = (
+  req: UpstreamRequest,
+  signal: AbortSignal,
+  proxy: string | null,
+) => Promise<UpstreamResponse>;
+
+export interface UpstreamFetchOptions {
+  /** Extra trusted root certificates (PEM) for upstreams and `https://` proxies, added to the system ones. */
+  readonly caCerts?: readonly string[];
+  /**
+   * Tunnel `http:` targets through HTTP(S) proxies with CONNECT instead of sending them in absolute form (node:http
+   * leg only; lets tests exercise the tunnel without a TLS upstream).
+   */
+  readonly forceConnect?: boolean;
+}
 
 /** Reads a whole body as text (error bodies, non-stream answers). */
 export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): Promise<string> {
@@ -57,16 +77,96 @@ function fromWebStream(stream: ReadableStream<Uint8Array> | null): ByteSource {
   };
 }
 
-export const fetchUpstream: UpstreamFetch = async (req, signal) => {
-  const res = await fetch(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body: req.body as BodyInit | null,
-    signal,
-    redirect: "manual",
-  });
-  return { status: res.status, headers: res.headers, body: fromWebStream(res.body) };
-};
+interface DenoHttpClient {
+  close(): void;
+}
+interface DenoClientApi {
+  createHttpClient(options: {
+    caCerts?: string[];
+    proxy?: { url: string; basicAuth?: { username: string; password: string } };
+  }): DenoHttpClient;
+}
+
+/** How one proxy URL is reached on Deno / Bun: extra `fetch` init fields, or the node:http leg. */
+type WebRoute =
+  | { readonly kind: "direct"; readonly init: Record<string, unknown> }
+  | { readonly kind: "native"; readonly ep: ProxyEndpoint; readonly init: Record<string, unknown> }
+  | { readonly kind: "node"; readonly ep: ProxyEndpoint };
+
+/** The `fetch` leg of Deno and Bun, with outbound proxies. */
+export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
+  const runtime = currentProxyRuntime();
+  const deno = runtime === "deno" ? (globalThis as unknown as { Deno: DenoClientApi }).Deno : null;
+  const caCerts = opts.caCerts && opts.caCerts.length > 0 ? [...opts.caCerts] : undefined;
+  const tlsInit: Record<string, unknown> = caCerts === undefined
+    ? {}
+    : deno
+    ? { client: deno.createHttpClient({ caCerts }) }
+    : { tls: { ca: caCerts } };
+  const direct: WebRoute = { kind: "direct", init: tlsInit };
+  const routes = new Map<string, WebRoute>();
+  let nodeLeg: Promise<UpstreamFetch> | null = null;
+
+  const routeFor = (proxy: string): WebRoute => {
+    let route = routes.get(proxy);
+    if (route === undefined) {
+      if (isDirectProxy(proxy)) route = direct;
+      else {
+        const ep = proxyEndpoint(proxy);
+        if (proxyLegFor(ep, runtime) !== "native") route = { kind: "node", ep };
+        else if (deno) {
+          const basicAuth = ep.username === null ? undefined : { username: ep.username, password: ep.password ?? "" };
+          route = {
+            kind: "native",
+            ep,
+            init: { client: deno.createHttpClient({ caCerts, proxy: { url: ep.bare, basicAuth } }) },
+          };
+        } else {
+          route = { kind: "native", ep, init: { ...tlsInit, proxy: ep.raw } };
+        }
+      }
+      routes.set(proxy, route);
+    }
+    return route;
+  };
+
+  return async (req, signal, proxy) => {
+    const route = proxy === null ? direct : routeFor(proxy);
+    if (route.kind === "node") {
+      nodeLeg ??= import("./upstream-fetch-node.ts").then((m) => m.createNodeHttpFetch(opts));
+      return (await nodeLeg)(req, signal, proxy);
+    }
+    const init: RequestInit & Record<string, unknown> = {
+      method: req.method,
+      headers: req.headers,
+      body: req.body as BodyInit | null,
+      signal,
+      redirect: "manual",
+      ...route.init,
+    };
+    if (route.kind === "direct") {
+      const res = await fetch(req.url, init);
+      return { status: res.status, headers: res.headers, body: fromWebStream(res.body) };
+    }
+    let res: Response;
+    try {
+      res = await fetch(req.url, init);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new Error(proxyErrorMessage(route.ep, err));
+    }
+    if (res.status === 407) {
+      res.body?.cancel().catch(() => {});
+      throw new Error(
+        `proxy ${route.ep.masked} refused the request: 407 ${res.statusText || "Proxy Authentication Required"}`,
+      );
+    }
+    return { status: res.status, headers: res.headers, body: fromWebStream(res.body) };
+  };
+}
+
+/** Deno's and Bun's default leg. */
+export const fetchUpstream: UpstreamFetch = createWebFetch();
 
 const isNode = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" &&
   typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
@@ -78,4 +178,9 @@ export async function runtimeUpstreamFetch(): Promise<UpstreamFetch> {
   if (selected) return selected;
   selected = isNode ? (await import("./upstream-fetch-node.ts")).nodeHttpFetch : fetchUpstream;
   return selected;
+}
+
+/** A fresh upstream fetch for this runtime with its own connection pools and options (tests; private CAs). */
+export async function createUpstreamFetch(opts: UpstreamFetchOptions = {}): Promise<UpstreamFetch> {
+  return isNode ? (await import("./upstream-fetch-node.ts")).createNodeHttpFetch(opts) : createWebFetch(opts);
 }

@@ -8,6 +8,7 @@
  */
 import { CODECS } from "../formats/codecs.ts";
 import { countTokensBody, estimateInputTokens } from "../formats/count-tokens.ts";
+import { foreignUpstreamError } from "../formats/error-envelope.ts";
 import type { FormatCodec, IrRequest } from "../formats/ir.ts";
 import type { FormatProfile } from "../formats/format-profile.ts";
 import { FORMAT_PROFILES } from "../formats/profiles.ts";
@@ -373,7 +374,7 @@ async function attempt(
     if (taps !== null) for (const t of taps) t.upstreamChunk?.(n, utf8.encode(text));
     const retryAfter = res.headers.get("retry-after");
     return {
-      error: upstreamError(res.status, text, adapter.id, retryAfter),
+      error: foreignUpstreamError(upstreamError(res.status, text, adapter.id, retryAfter), rc.format, plan.upstreamFormat),
       retryable: !isRequestFault(res.status, text),
       body: text,
       retryAfterMs: parseRetryAfter(retryAfter, Date.now()),

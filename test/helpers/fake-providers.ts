@@ -264,7 +264,7 @@ const openai: FormatSpec = {
     } else {
       for (const p of a.pieces) chunks.push(frame({ content: p }));
     }
-    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 3), cut: true };
+    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 3), cut: true, delayMs: CUT_DELAY_MS };
     chunks.push(frame({}, finish));
     chunks.push(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
     chunks.push("data: [DONE]\n\n");
@@ -461,7 +461,7 @@ const claude: FormatSpec = {
       chunks.push(ev("content_block_start", { index, content_block: { type: "text", text: "" } }));
       for (const p of a.pieces) chunks.push(ev("content_block_delta", { index, delta: { type: "text_delta", text: p } }));
     }
-    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 5), cut: true };
+    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 5), cut: true, delayMs: CUT_DELAY_MS };
     chunks.push(ev("content_block_stop", { index }));
     chunks.push(ev("message_delta", { delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: u.output } }));
     chunks.push(ev("message_stop", {}));
@@ -475,6 +475,12 @@ const claude: FormatSpec = {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Gemini
+
+/**
+ * Pause between the chunks of a stream that will be cut: the HTTP servers may drop buffered bytes when the
+ * connection is destroyed, and the cut must come after the proxy has read the start of the stream.
+ */
+const CUT_DELAY_MS = 25;
 
 export const SKIP_SIGNATURE = "skip_thought_signature_validator";
 const GEMINI_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
@@ -615,7 +621,7 @@ const gemini: FormatSpec = {
         })
       }\r\n\r\n`;
     const chunks = [...thoughtParts, ...answerParts].map((p, i, all) => chunk([p], i === all.length - 1));
-    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 2), cut: true };
+    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 2), cut: true, delayMs: CUT_DELAY_MS };
     return { kind: "sse", chunks };
   },
   other(req) {
@@ -743,7 +749,7 @@ const codex: FormatSpec = {
       chunks.push(ev("response.output_item.done", { output_index: n, item }));
       output.push(item);
     }
-    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 6), cut: true };
+    if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 6), cut: true, delayMs: CUT_DELAY_MS };
     chunks.push(ev("response.completed", {
       response: {
         ...response,
