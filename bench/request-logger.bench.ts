@@ -7,7 +7,7 @@
  * - the tap: one captured chunk (a reference and a byte count);
  * - a whole logged-off request through the tap (capture object, attempt, head, one chunk, decision).
  *
- * Cases marked `xN` run N operations per sample (one is below the timer resolution on some runtimes): divide.
+ * Fast cases are timed in batches and reported per call (bench/support.ts `perCall`).
  *
  * The writer never runs here (its loop start is swallowed), so no file I/O is measured: with the normal lane full,
  * enqueue is the steady state of a writer that has fallen behind (drop the oldest, push).
@@ -34,6 +34,7 @@ import { AsyncEmitter } from "../plugins/request-logger/emitter.ts";
 import { type LogEntry, snapshotEntry, snapshotOwnedEntry } from "../plugins/request-logger/entry.ts";
 import { createRequestLogger, type RequestLoggerHooks } from "../plugins/request-logger/plugin.ts";
 import { type RequestLoggerOptions, requestLoggerOptions } from "../plugins/request-logger/options.ts";
+import { perCall } from "./support.ts";
 
 const utf8 = new TextEncoder();
 const PROMPT = "Summarise the following text in three sentences. ".repeat(20);
@@ -140,16 +141,13 @@ function pluginHooks(options: Record<string, unknown>): RequestLoggerHooks {
 type TapFn = (rc: RequestContext) => RequestTap | null;
 type AfterFn = (rc: RequestContext, s: ResponseSummary) => void;
 
-/** Cheap cases run this many times per sample: one call is below the timer's resolution on some runtimes. */
-export const BATCH = 100;
-
 export const REQUEST_LOGGER_CASES = {
   enqueueOwned: "request-logger: enqueue, logging on, owned snapshot (default)",
   enqueueDeep: "request-logger: enqueue, logging on, deep snapshot",
-  offDecision: `request-logger: afterResponse, logging off, 200 (decision) x${BATCH}`,
-  commercialTap: `request-logger: tap, commercial-mode (null) x${BATCH}`,
+  offDecision: "request-logger: afterResponse, logging off, 200 (decision)",
+  commercialTap: "request-logger: tap, commercial-mode (null)",
   offRequest: "request-logger: whole request, logging off, 200 (tap + capture + decision)",
-  tapChunk: `request-logger: tap capture, per chunk x${BATCH}`,
+  tapChunk: "request-logger: tap capture per chunk (upstream + client)",
 } as const;
 
 function emitterWith(snapshot: (e: LogEntry) => LogEntry): AsyncEmitter<LogEntry> {
@@ -190,40 +188,55 @@ export function register(bench: Bench): void {
 
   let sink: unknown;
   bench
-    .add(REQUEST_LOGGER_CASES.enqueueOwned, () => {
-      sink = owned.enqueue(logged.toEntry(SUMMARY_OK, false));
-    })
-    .add(REQUEST_LOGGER_CASES.enqueueDeep, () => {
-      sink = deep.enqueue(logged.toEntry(SUMMARY_OK, false));
-    })
-    .add(REQUEST_LOGGER_CASES.offDecision, () => {
-      for (let i = 0; i < BATCH; i++) offAfter(offRc, SUMMARY_OK);
-    })
-    .add(REQUEST_LOGGER_CASES.commercialTap, () => {
-      for (let i = 0; i < BATCH; i++) sink = commercialTap(offRc);
-    })
-    .add(REQUEST_LOGGER_CASES.offRequest, () => {
-      const rc = offRc;
-      const tap = offTap(rc)!;
-      tap.upstreamRequest!(1, UP, TARGET);
-      tap.upstreamResponse!(1, 200, UP_RESPONSE_HEADERS);
-      tap.upstreamChunk!(1, ANSWER_BYTES);
-      tap.clientHead!(200, CLIENT_HEADERS);
-      tap.clientChunk!(ANSWER_BYTES);
-      offAfter(rc, SUMMARY_OK);
-    })
-    .add(REQUEST_LOGGER_CASES.tapChunk, () => {
-      for (let i = 0; i < BATCH; i++) {
+    .add(
+      REQUEST_LOGGER_CASES.enqueueOwned,
+      perCall(100, () => {
+        sink = owned.enqueue(logged.toEntry(SUMMARY_OK, false));
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.enqueueDeep,
+      perCall(20, () => {
+        sink = deep.enqueue(logged.toEntry(SUMMARY_OK, false));
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.offDecision,
+      perCall(1000, () => {
+        offAfter(offRc, SUMMARY_OK);
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.commercialTap,
+      perCall(1000, () => {
+        sink = commercialTap(offRc);
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.offRequest,
+      perCall(100, () => {
+        const rc = offRc;
+        const tap = offTap(rc)!;
+        tap.upstreamRequest!(1, UP, TARGET);
+        tap.upstreamResponse!(1, 200, UP_RESPONSE_HEADERS);
+        tap.upstreamChunk!(1, ANSWER_BYTES);
+        tap.clientHead!(200, CLIENT_HEADERS);
+        tap.clientChunk!(ANSWER_BYTES);
+        offAfter(rc, SUMMARY_OK);
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.tapChunk,
+      perCall(1000, () => {
         chunkCapture.upstreamChunk(1, SSE_CHUNK);
         chunkCapture.clientChunk(SSE_CHUNK);
-      }
-      chunks += BATCH;
-      if (chunks >= 10_000) {
-        // A fresh request now and then, so the chunk lists stay a realistic size.
-        chunks = 0;
-        chunkCapture = freshChunkCapture();
-      }
-    });
+        if (++chunks === 10_000) {
+          // A fresh request now and then, so the chunk lists stay a realistic size.
+          chunks = 0;
+          chunkCapture = freshChunkCapture();
+        }
+      }),
+    );
   void sink;
 }
 
@@ -234,12 +247,9 @@ if ((import.meta as ImportMeta & { main?: boolean }).main) {
   console.table(bench.table());
   for (const t of bench.tasks) {
     const r = t.result as { latency?: { mean?: number; p50?: number } } | undefined;
-    const per = t.name.endsWith(`x${BATCH}`) ? BATCH : 1;
     if (r?.latency?.mean !== undefined) {
       console.log(
-        `${t.name}: ${(r.latency.mean * 1e6 / per).toFixed(0)} ns mean, ${
-          ((r.latency.p50 ?? 0) * 1e6 / per).toFixed(0)
-        } ns median per operation`,
+        `${t.name}: ${Math.round((r.latency.p50 ?? 0) * 1e6)} ns median, ${Math.round(r.latency.mean * 1e6)} ns mean`,
       );
     }
   }
