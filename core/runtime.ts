@@ -6,7 +6,9 @@ import { readFile } from "node:fs/promises";
 import type { Document } from "yaml";
 import { loadConfigFile, parseConfigText } from "./config/load.ts";
 import { editConfigText, WriteQueue, writeFileAtomic } from "./config/persist.ts";
-import { type BuildResult, buildSnapshot, type Snapshot } from "./config/snapshot.ts";
+import { type BuildResult, buildSnapshot, type Snapshot, withAuthRecords } from "./config/snapshot.ts";
+import { AuthFiles, type AuthTypeRegistration } from "./credentials/auth-files.ts";
+import { resolve } from "node:path";
 import { SnapshotStore } from "./config/store.ts";
 import { type FileWatcher, watchFile } from "./config/watch.ts";
 import { runtimeUpstreamFetch, type UpstreamFetch } from "./http/upstream-fetch.ts";
@@ -27,6 +29,8 @@ export interface RuntimeOptions {
   readonly watch?: boolean;
   /** Replaces the runtime's upstream leg (tests of the leg itself; normal use keeps the default). */
   readonly fetchUpstream?: UpstreamFetch;
+  /** Debounce of auth-dir change fan-outs (CLIProxyAPI: 1 s). */
+  readonly authDebounceMs?: number;
 }
 
 export type ReloadResult = "applied" | "unchanged";
@@ -42,6 +46,10 @@ export class Runtime {
   readonly #builtins: ReadonlyMap<string, AnyPluginDefinition>;
   readonly #queue = new WriteQueue();
   #watcher: FileWatcher | null = null;
+  /** The auth directory and its refresh scheduler; null until opened (and when it cannot be). */
+  #authFiles: AuthFiles | null = null;
+  #authDir = "";
+  #authDebounceMs: number | undefined;
   #version: number;
   #reportedUnsupported: string;
   #closed = false;
@@ -73,8 +81,54 @@ export class Runtime {
     const { snapshot } = await buildSnapshot(loaded, { builtins, log, version: 1, previous: null });
     const fetchUpstream = opts.fetchUpstream ?? (await runtimeUpstreamFetch());
     const runtime = new Runtime(new SnapshotStore(snapshot), builtins, fetchUpstream, logOutput, log);
+    runtime.#authDebounceMs = opts.authDebounceMs;
+    try {
+      await runtime.#openAuthFiles(opts.watch !== false);
+    } catch (err) {
+      await runtime.close(0);
+      throw err;
+    }
     if (opts.watch !== false) runtime.#watch();
     return runtime;
+  }
+
+  /** The auth directory, when open (management reads its state; tests wait on it). */
+  get authFiles(): AuthFiles | null {
+    return this.#authFiles;
+  }
+
+  #authTypes(s: Snapshot): Map<string, AuthTypeRegistration> {
+    const types = new Map<string, AuthTypeRegistration>();
+    for (const [type, t] of s.credentialTypes) types.set(type, t.handler.refresh ? { refresh: t.handler.refresh } : {});
+    return types;
+  }
+
+  /** Opens `auth-dir` and serves its files; every change rebuilds only the routing table. */
+  async #openAuthFiles(watch: boolean): Promise<void> {
+    const s = this.store.current;
+    const dir = resolve(s.loaded.dir, s.config["auth-dir"]);
+    this.#authDir = dir;
+    const files = await AuthFiles.open({
+      dir,
+      types: this.#authTypes(s),
+      workers: s.config["auth-auto-refresh-workers"],
+      watch,
+      log: this.log.child("auth"),
+      ...(this.#authDebounceMs !== undefined ? { debounceMs: this.#authDebounceMs } : {}),
+    });
+    this.#authFiles = files;
+    files.onChange((records) => {
+      void this.#queue.run(async () => {
+        if (this.#closed || this.#authFiles !== files) return;
+        this.#version++;
+        this.store.swap(withAuthRecords(this.store.current, records, this.#version));
+        this.log.info(`Auth files changed: ${records.size} usable, ${this.store.current.models.size} model routes`);
+      });
+    });
+    if (files.records.size > 0) {
+      this.#version++;
+      this.store.swap(withAuthRecords(s, files.records, this.#version));
+    }
   }
 
   get snapshot(): Snapshot {
@@ -118,6 +172,7 @@ export class Runtime {
       log: this.log,
       version: this.#version + 1,
       previous: this.store.current,
+      authRecords: this.#authFiles?.records,
     });
   }
 
@@ -137,12 +192,26 @@ export class Runtime {
     this.#version = snapshot.version;
     this.logOutput.level = snapshot.config.debug ? "debug" : "info";
     const prev = this.store.swap(snapshot);
+    await this.#reconfigureAuthFiles(snapshot);
     this.log.info(`Config applied (snapshot ${snapshot.version}, ${snapshot.models.size} model routes)`);
     this.#reportUnsupported(snapshot);
     // In-flight requests finish on the snapshot they started with; a retired plugin may still serve requests of `prev`
     // or of an older snapshot (when it was carried over through `onConfigChange`), so wait for all of them.
     const older = [prev, ...this.store.leasedSnapshots()].filter((s) => s !== snapshot);
     void Promise.all(older.map((s) => this.store.whenIdle(s))).then(() => Promise.all(retired.map((p) => p.dispose())));
+  }
+
+  /** A reload: new types and pool size in place; a different `auth-dir` is reopened. */
+  async #reconfigureAuthFiles(s: Snapshot): Promise<void> {
+    const files = this.#authFiles;
+    const dir = resolve(s.loaded.dir, s.config["auth-dir"]);
+    if (files && dir === this.#authDir) {
+      files.configure({ types: this.#authTypes(s), workers: s.config["auth-auto-refresh-workers"] });
+      return;
+    }
+    files?.close();
+    this.#authFiles = null;
+    await this.#openAuthFiles(this.#watcher !== null);
   }
 
   #reportUnsupported(s: Snapshot): void {
@@ -173,6 +242,7 @@ export class Runtime {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
+    this.#authFiles?.close();
     await this.#queue.run(async () => {});
     const current = this.store.current;
     if (this.store.inflight(current) > 0) {

@@ -17,6 +17,8 @@ export interface StartOptions {
   readonly logOutput?: LogOutput;
   /** Reload on config file changes (default true). */
   readonly watch?: boolean;
+  /** Debounce of auth-dir change fan-outs (default 1 s, as CLIProxyAPI). */
+  readonly authDebounceMs?: number;
 }
 
 export interface Switchyard {
@@ -35,6 +37,7 @@ export async function startSwitchyard(opts: StartOptions): Promise<Switchyard> {
     builtins: opts.builtins,
     logOutput: opts.logOutput,
     watch: opts.watch,
+    authDebounceMs: opts.authDebounceMs,
   });
   const config = runtime.snapshot.config;
   const app = createApp(runtime);

@@ -6,7 +6,14 @@ import { compileClientAuth, type ClientAuth } from "../http/client-auth.ts";
 import { proxyConfigIssues } from "../http/proxy/support.ts";
 import type { Logger } from "../log.ts";
 import { compileHooks, type CompiledHooks } from "../plugin/hooks.ts";
-import { type Mount, PluginInstance, type RegisteredProvider } from "../plugin/instance.ts";
+import {
+  type Mount,
+  PluginInstance,
+  type RegisteredCredentialType,
+  type RegisteredProvider,
+} from "../plugin/instance.ts";
+import type { AuthRecord } from "../credentials/auth-record.ts";
+import { credentialsFromRecords } from "../credentials/file-credentials.ts";
 import { type AnyPluginDefinition, type PluginRequest, resolvePlugins } from "../plugin/load.ts";
 import { ModelTable } from "../routing/model-table.ts";
 import { PayloadRules } from "../routing/payload-rules.ts";
@@ -51,6 +58,10 @@ export interface Snapshot {
   readonly settings: SnapshotSettings;
   /** Compiled `payload:` rules; null when there are none. */
   readonly payloadRules: PayloadRules | null;
+  /** Auth-dir file types the enabled plugins serve, by type. */
+  readonly credentialTypes: ReadonlyMap<string, RegisteredCredentialType>;
+  /** Providers registered by plugins during setup (API-key entries); file credentials are added to these. */
+  readonly pluginProviders: readonly RegisteredProvider[];
   /** Top-level keys in the file that neither the core nor an enabled plugin implements. */
   readonly unsupportedKeys: readonly string[];
 }
@@ -74,6 +85,9 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "transient-error-cooldown-seconds",
   "passthrough-headers",
   "payload",
+  "claude-code",
+  "auth-dir",
+  "auth-auto-refresh-workers",
   "plugins",
 ]);
 
@@ -83,6 +97,8 @@ export interface BuildOptions {
   readonly version: number;
   /** The snapshot being replaced; plugins with `onConfigChange` are carried over instead of set up again. */
   readonly previous: Snapshot | null;
+  /** Current auth-dir records (empty before the directory is open). */
+  readonly authRecords?: ReadonlyMap<string, AuthRecord>;
 }
 
 export interface BuildResult {
@@ -134,9 +150,19 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
     throw err;
   }
 
-  const providers: RegisteredProvider[] = instances.flatMap((i) => i.providers);
+  const pluginProviders: RegisteredProvider[] = instances.flatMap((i) => i.providers);
+  const credentialTypes = new Map<string, RegisteredCredentialType>();
+  for (const t of instances.flatMap((i) => i.credentialTypes)) {
+    if (credentialTypes.has(t.type)) {
+      opts.log.warn(`auth file type "${t.type}" is served by ${credentialTypes.get(t.type)!.plugin}; ${t.plugin} ignored`);
+    } else credentialTypes.set(t.type, t);
+  }
+  const providers = [
+    ...pluginProviders,
+    ...credentialsFromRecords(opts.authRecords ?? new Map(), credentialTypes, opts.log),
+  ];
   // Outbound proxies: an unusable `proxy-url` (global, per entry, per credential) fails the build, not a request.
-  const proxyIssues = proxyConfigIssues(config, providers.flatMap((p) => p.credentials));
+  const proxyIssues = proxyConfigIssues(config, pluginProviders.flatMap((p) => p.credentials));
   if (proxyIssues.length > 0) {
     await Promise.all(created.map((i) => i.dispose()));
     throw new ConfigError(loaded.path, proxyIssues);
@@ -173,9 +199,24 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
       proxyUrl: config["proxy-url"],
     }),
     payloadRules: PayloadRules.compile(config.payload),
+    credentialTypes,
+    pluginProviders: Object.freeze(pluginProviders),
     unsupportedKeys: Object.freeze(unsupported),
   });
   const kept = new Set(carried.map((c) => c.instance.name));
   const retired = (opts.previous?.plugins ?? []).filter((p) => !kept.has(p.name));
   return { snapshot, carried, retired };
+}
+
+/**
+ * The same snapshot with its routing table rebuilt for new auth-dir records: plugins, hooks and settings are shared,
+ * so an auth-file change never sets a plugin up again.
+ */
+export function withAuthRecords(s: Snapshot, records: ReadonlyMap<string, AuthRecord>, version: number): Snapshot {
+  const providers = [...s.pluginProviders, ...credentialsFromRecords(records, s.credentialTypes, s.log)];
+  return Object.freeze({
+    ...s,
+    version,
+    models: ModelTable.build(providers, { forceModelPrefix: s.config["force-model-prefix"] }),
+  });
 }

@@ -4,12 +4,18 @@ import type { RequestContext } from "../http/request-context.ts";
 import type { Logger } from "../log.ts";
 import type { ResolvedPlugin } from "./load.ts";
 import { PluginError } from "./plugin-error.ts";
-import type { Credential, PluginHooks, ProviderAdapter, SetupContext, Slot } from "./types.ts";
+import type { Credential, CredentialTypeHandler, PluginHooks, ProviderAdapter, SetupContext, Slot } from "./types.ts";
 
 export interface RegisteredProvider {
   readonly plugin: string;
   readonly adapter: ProviderAdapter;
   readonly credentials: readonly Credential[];
+}
+
+export interface RegisteredCredentialType {
+  readonly plugin: string;
+  readonly type: string;
+  readonly handler: CredentialTypeHandler;
 }
 
 export interface Mount {
@@ -26,6 +32,7 @@ export class PluginInstance {
   readonly log: Logger;
   readonly providers: readonly RegisteredProvider[];
   readonly mounts: readonly Mount[];
+  readonly credentialTypes: readonly RegisteredCredentialType[];
   readonly #controller: AbortController;
   #disposed = false;
 
@@ -35,6 +42,7 @@ export class PluginInstance {
     log: Logger,
     providers: RegisteredProvider[],
     mounts: Mount[],
+    credentialTypes: RegisteredCredentialType[],
     controller: AbortController,
   ) {
     this.name = resolved.definition.name;
@@ -43,6 +51,7 @@ export class PluginInstance {
     this.log = log;
     this.providers = providers;
     this.mounts = mounts;
+    this.credentialTypes = credentialTypes;
     this.#controller = controller;
   }
 
@@ -52,6 +61,7 @@ export class PluginInstance {
     const controller = new AbortController();
     const providers: RegisteredProvider[] = [];
     const mounts: Mount[] = [];
+    const credentialTypes: RegisteredCredentialType[] = [];
     let open = true;
     const closed = (what: string) =>
       new PluginError("SWITCHYARD_ERR_PLUGIN_SETUP", def.name, `${what} must be called during setup`);
@@ -80,6 +90,12 @@ export class PluginInstance {
           }),
         );
       },
+      registerCredentialType(type, handler) {
+        if (!open) throw closed("registerCredentialType");
+        const t = type.trim().toLowerCase();
+        if (!t) throw new PluginError("SWITCHYARD_ERR_PLUGIN_SETUP", def.name, "registerCredentialType needs a type");
+        credentialTypes.push(Object.freeze({ plugin: def.name, type: t, handler: handler as CredentialTypeHandler }));
+      },
       mount(prefix, app) {
         if (!open) throw closed("mount");
         const normalised = "/" + prefix.replace(/^\/+|\/+$/g, "");
@@ -105,7 +121,7 @@ export class PluginInstance {
     } finally {
       open = false;
     }
-    return new PluginInstance(resolved, hooks, log, providers, mounts, controller);
+    return new PluginInstance(resolved, hooks, log, providers, mounts, credentialTypes, controller);
   }
 
   /**
@@ -119,6 +135,7 @@ export class PluginInstance {
       this.log,
       this.providers as RegisteredProvider[],
       this.mounts as Mount[],
+      this.credentialTypes as RegisteredCredentialType[],
       this.#controller,
     );
   }

@@ -8,6 +8,8 @@
 import type { Hono } from "hono";
 import type { JsonObject, Operation, Usage, WireFormat } from "../formats/wire-format.ts";
 import type { IrRequest, IrResponse, IrStreamEvent } from "../formats/ir.ts";
+import type { AuthRecord } from "../credentials/auth-record.ts";
+import type { RefreshType } from "../credentials/refresh-scheduler.ts";
 import type { Logger } from "../log.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { ProxyError } from "../http/proxy-error.ts";
@@ -68,6 +70,11 @@ export interface SetupContext<O> {
   readonly configDir: string;
   /** Adds a provider adapter and the credentials it serves to this snapshot's routing table. */
   registerProvider<D>(adapter: ProviderAdapter<D>, credentials: readonly Credential<D>[]): void;
+  /**
+   * This plugin serves auth-dir files whose `type` is `type` (lower-case): each record becomes a credential of
+   * `handler.adapter`, and, for OAuth types, the core's scheduler keeps its tokens fresh through `handler.refresh`.
+   */
+  registerCredentialType<D>(type: string, handler: CredentialTypeHandler<D>): void;
   /** Serves `app` under `prefix` (for example `/v0/management`), before the core's own routes. */
   mount(prefix: string, app: Hono): void;
   /** A per-request slot private to this plugin. */
@@ -99,6 +106,19 @@ export interface RouteTarget {
   readonly upstreamModel: string;
   /** The credential's model entry, when known (its thinking support shapes the reasoning sent upstream). */
   readonly model?: CredentialModel;
+}
+
+/** How a provider serves one auth-dir file type (see `SetupContext.registerCredentialType`). */
+export interface CredentialTypeHandler<D = unknown> {
+  readonly adapter: ProviderAdapter<D>;
+  /**
+   * Builds the credential for one file, or null when the file is unusable. The credential's `id` must be the record's
+   * `id`; the core applies the file's common fields (disabled, prefix, priority, weight, excluded models, proxy,
+   * retry and cooling overrides) on top.
+   */
+  fromRecord(record: AuthRecord): Credential<D> | null;
+  /** For OAuth types whose tokens expire: when to refresh, and how. */
+  readonly refresh?: RefreshType;
 }
 
 /** Maps one IR stream event: the same or another event to keep it, null to drop it. */

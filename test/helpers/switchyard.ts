@@ -17,11 +17,15 @@ export interface TestSwitchyard extends Switchyard {
 
 export async function startTestSwitchyard(
   configYaml: string,
-  opts: { watch?: boolean; files?: Record<string, string> } = {},
+  opts: { watch?: boolean; files?: Record<string, string>; authDebounceMs?: number } = {},
 ): Promise<TestSwitchyard> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-test-"));
   const configPath = join(dir, "config.yaml");
-  await writeFile(configPath, configYaml);
+  // Hermetic: never read the real ~/.cli-proxy-api of whoever runs the tests.
+  const yaml = /^auth-dir:/m.test(configYaml) ? configYaml : `${configYaml}
+auth-dir: "${join(dir, "auths")}"
+`;
+  await writeFile(configPath, yaml);
   for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), content);
   const logs: string[] = [];
   const logOutput = new LogOutput("debug", (_level, line) => logs.push(line));
@@ -32,6 +36,7 @@ export async function startTestSwitchyard(
     port: 0,
     logOutput,
     watch: opts.watch ?? false,
+    authDebounceMs: opts.authDebounceMs,
   });
   return {
     ...sy,
