@@ -1,5 +1,5 @@
 /** Gemini generateContent at the edge: `data: <json>` frames; the stream simply ends (no terminal event). */
-import { openAIErrorBody, sseDataLine } from "../error-envelope.ts";
+import { errorBodyMessage, openAIErrorBody, tryParseJson } from "../error-envelope.ts";
 import type { FormatProfile, StreamObservation } from "../format-profile.ts";
 import type { JsonObject, Usage } from "../wire-format.ts";
 import type { SseEvent } from "../../stream/sse-parser.ts";
@@ -38,12 +38,50 @@ function observe(ev: SseEvent, obs: StreamObservation): void {
   }
 }
 
+/** HTTP status → the canonical status name Google APIs put beside the code. */
+function grpcStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 409:
+      return "ABORTED";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 499:
+      return "CANCELLED";
+    case 501:
+      return "UNIMPLEMENTED";
+    case 502:
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+  }
+  return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+}
+
+/**
+ * The in-stream error as the Gemini API itself sends it: a `data:` chunk `{"error":{"code","message","status"}}`.
+ * CLIProxyAPI sends `event: error` with the OpenAI-style envelope instead, which Google's own SDK (@google/genai, and
+ * the Gemini CLI built on it) never sees: it reads only events that start with `data:` and fails a stream only on an
+ * `error` object with a numeric `code`. A cut stream would then look complete to those clients.
+ */
+function streamErrorFrame(err: ProxyError): string {
+  const status = err.status >= 400 && err.status < 600 ? err.status : 500;
+  const message = errorBodyMessage(tryParseJson(err.upstreamBody)) ?? err.message;
+  return `data: ${JSON.stringify({ error: { code: status, message, status: grpcStatus(status) } })}\n\n`;
+}
+
 export const geminiProfile: FormatProfile = {
   id: "gemini",
   errorBody: openAIErrorBody,
-  streamErrorFrame(err: ProxyError): string {
-    return `event: error\ndata: ${sseDataLine(openAIErrorBody(err))}\n\n`;
-  },
+  streamErrorFrame,
   observe,
   bodyUsage(body: JsonObject): Usage | null {
     const u = body.usageMetadata;

@@ -143,7 +143,7 @@ export class GeminiStreamRenderer implements StreamRenderer {
     return out;
   }
 
-  /** SSE: `event: error` with the OpenAI-style envelope (§1.3); JSON stream: the envelope as the last element. */
+  /** SSE: Gemini's own error chunk (see profile.ts); JSON stream: the OpenAI-style envelope as the last element. */
   #error(status: number, message: string): string {
     this.#done = true;
     const err = new ProxyError(status >= 400 && status < 600 ? status : 500, "upstream_stream_error", message);

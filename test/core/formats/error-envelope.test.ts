@@ -200,9 +200,12 @@ describe("streamErrorFrame", () => {
     assert.equal(overloaded, 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n');
   });
 
-  test("gemini: `event: error` with the OpenAI-style envelope", () => {
+  test("gemini: a `data:` chunk {error:{code,message,status}}, as the Gemini API sends it (@google/genai reads only that)", () => {
     const frame = FORMAT_PROFILES.gemini.streamErrorFrame(midStream);
-    assert.equal(frame, `event: error\ndata: ${openAIErrorBody(midStream)}\n\n`);
+    assert.equal(
+      frame,
+      `data: ${JSON.stringify({ error: { code: midStream.status, message: midStream.message, status: "UNAVAILABLE" } })}\n\n`,
+    );
   });
 
   test("openai-responses: `event: error` {type,code,message,sequence_number:0}", () => {

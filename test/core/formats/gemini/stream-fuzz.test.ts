@@ -164,11 +164,12 @@ describe("gemini stream renderer on random IR sequences", () => {
       const frames = text === "" ? [] : text.slice(0, -2).split("\n\n");
       const chunks: JsonObject[] = [];
       frames.forEach((f, i) => {
-        if (f.startsWith("event: error\ndata: ")) {
+        if (f.startsWith('data: {"error":')) {
           assert.equal(i, frames.length - 1, "nothing after the error frame");
-          const body = JSON.parse(f.slice("event: error\ndata: ".length));
+          const body = JSON.parse(f.slice("data: ".length));
           assert.equal(typeof body.error.message, "string");
-          assert.equal(typeof body.error.type, "string");
+          assert.equal(typeof body.error.code, "number");
+          assert.equal(typeof body.error.status, "string");
           return;
         }
         assert.ok(f.startsWith("data: ") && !f.includes("\n"), `one data line: ${f}`);
@@ -183,7 +184,7 @@ describe("gemini stream renderer on random IR sequences", () => {
         const last = chunks.at(-1)!;
         assert.ok((last.candidates as JsonObject[])[0]!.finishReason, "the finish reason is on the last chunk");
       }
-      assert.equal(frames.some((f) => f.startsWith("event: error")), expected.outcome === "error");
+      assert.equal(frames.some((f) => f.startsWith('data: {"error":')), expected.outcome === "error");
       assert.ok(!text.includes("[DONE]"));
     }
   });
