@@ -28,8 +28,11 @@ function observe(ev: SseEvent, obs: StreamObservation): void {
     obs.error = data;
     return;
   }
-  // Usage rides on the final chunks; only those are parsed.
   if (!data.includes('"usageMetadata"')) return;
+  // Gemini repeats usageMetadata, with running counts, on every content chunk: parsing those would cost a JSON.parse
+  // per delta on the pass-through path. The counts that matter come with the finishReason, or in a usage-only chunk
+  // (no parts) after it; only such chunks are parsed.
+  if (data.includes('"parts"') && !data.includes('"finishReason"')) return;
   try {
     const u = (JSON.parse(data) as { usageMetadata?: GeminiUsage }).usageMetadata;
     if (u) obs.usage = usageFromGemini(u);
