@@ -64,6 +64,7 @@ function requestContext(): RequestContext {
     }),
     remoteAddress: "127.0.0.1",
     body: { model: "gpt-x", messages: [{ role: "user", content: PROMPT }] },
+    rawBody: JSON.stringify({ model: "gpt-x", messages: [{ role: "user", content: PROMPT }] }),
     model: "gpt-x",
     stream: false,
     signal: new AbortController().signal,

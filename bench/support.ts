@@ -115,6 +115,7 @@ export function benchContext(
     request,
     remoteAddress: "127.0.0.1",
     body,
+    rawBody: JSON.stringify(body),
     model,
     stream,
     signal: new AbortController().signal,

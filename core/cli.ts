@@ -11,8 +11,9 @@ import { writeFileAtomic } from "./config/persist.ts";
 import { PluginError } from "./plugin/plugin-error.ts";
 import type { AnyPluginDefinition } from "./plugin/load.ts";
 import { startSwitchyard } from "./server.ts";
+import { VERSION } from "./version.ts";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 const USAGE = `Switchyard ${VERSION}: an LLM API proxy for OpenAI, Claude and Gemini clients
 

@@ -25,10 +25,32 @@ export interface Logger {
 export class LogOutput {
   #rank = LEVEL_RANK.info;
   sink: LogSink;
+  /** Additional sinks (a plugin writing `main.log`); each line goes to the main sink and to every one of these. */
+  readonly #extra = new Set<LogSink>();
 
   constructor(level: LogLevel = "info", sink: LogSink = defaultSink) {
     this.#rank = LEVEL_RANK[level];
     this.sink = sink;
+  }
+
+  /** Adds a sink; returns its removal. */
+  addSink(sink: LogSink): () => void {
+    this.#extra.add(sink);
+    return () => this.#extra.delete(sink);
+  }
+
+  /** @internal Writes one formatted line to every sink. */
+  write(level: LogLevel, line: string): void {
+    this.sink(level, line);
+    // Fast path: no extra sinks, no iteration.
+    if (this.#extra.size === 0) return;
+    for (const s of this.#extra) {
+      try {
+        s(level, line);
+      } catch {
+        // A failing extra sink must not take logging (or the request) down with it.
+      }
+    }
   }
 
   set level(level: LogLevel) {
@@ -60,7 +82,7 @@ class TaggedLogger implements Logger {
 
   #write(level: LogLevel, message: string): void {
     if (!this.#out.enabled(level)) return;
-    this.#out.sink(level, `${new Date().toISOString()} ${LEVEL_LABEL[level]} ${this.#prefix}${message}`);
+    this.#out.write(level, `${new Date().toISOString()} ${LEVEL_LABEL[level]} ${this.#prefix}${message}`);
   }
 
   debug(message: string): void {

@@ -78,7 +78,7 @@ export class Runtime {
     const builtins = new Map(opts.builtins.map((d) => [d.name, d]));
     const loaded = await loadConfigFile(opts.configPath);
     logOutput.level = loaded.config.debug ? "debug" : "info";
-    const { snapshot } = await buildSnapshot(loaded, { builtins, log, version: 1, previous: null });
+    const { snapshot } = await buildSnapshot(loaded, { builtins, log, version: 1, previous: null, logOutput });
     const fetchUpstream = opts.fetchUpstream ?? (await runtimeUpstreamFetch());
     const runtime = new Runtime(new SnapshotStore(snapshot), builtins, fetchUpstream, logOutput, log);
     runtime.#authDebounceMs = opts.authDebounceMs;
@@ -173,6 +173,7 @@ export class Runtime {
       version: this.#version + 1,
       previous: this.store.current,
       authRecords: this.#authFiles?.records,
+      logOutput: this.logOutput,
     });
   }
 

@@ -4,7 +4,7 @@
  */
 import { compileClientAuth, type ClientAuth } from "../http/client-auth.ts";
 import { proxyConfigIssues } from "../http/proxy/support.ts";
-import type { Logger } from "../log.ts";
+import type { Logger, LogOutput } from "../log.ts";
 import { compileHooks, type CompiledHooks } from "../plugin/hooks.ts";
 import {
   type Mount,
@@ -99,6 +99,8 @@ export interface BuildOptions {
   readonly previous: Snapshot | null;
   /** Current auth-dir records (empty before the directory is open). */
   readonly authRecords?: ReadonlyMap<string, AuthRecord>;
+  /** The runtime's log output, so plugins can add sinks (`SetupContext.addLogSink`). */
+  readonly logOutput?: LogOutput;
 }
 
 export interface BuildResult {
@@ -141,7 +143,7 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
         carried.push({ instance, prevOptions: prev.resolved.options });
         continue;
       }
-      const instance = await PluginInstance.setup(r, { log: opts.log, configDir: loaded.dir });
+      const instance = await PluginInstance.setup(r, { log: opts.log, configDir: loaded.dir, logOutput: opts.logOutput });
       instances.push(instance);
       created.push(instance);
     }
@@ -168,6 +170,8 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
     throw new ConfigError(loaded.path, proxyIssues);
   }
   const claimed = new Set(CORE_KEYS);
+  // Keys of every built-in are known, enabled or not: they are not "not supported".
+  for (const def of opts.builtins.values()) for (const k of def.configKeys ?? []) claimed.add(k);
   for (const r of resolved) for (const k of r.definition.configKeys ?? []) claimed.add(k);
   const unsupported = loaded.presentKeys.filter((k) => !claimed.has(k));
   if (isCpaNativePlugins(pluginsValue)) unsupported.push("plugins (CLIProxyAPI native plugin block)");

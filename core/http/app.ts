@@ -291,6 +291,7 @@ async function proxy(
       request,
       remoteAddress: c.env?.remoteAddress ?? null,
       body,
+      rawBody: text,
       model,
       stream: fromPath ? fromPath.stream : body.stream === true,
       signal: request.signal,

@@ -30,6 +30,8 @@ export class RequestContext {
   readonly remoteAddress: string | null;
   /** Parsed request body. Plugins replace it in `onRequest` rather than mutate it in place. */
   body: JsonObject;
+  /** The body exactly as the client sent it (decoded as UTF-8), for plugins that record requests. */
+  readonly rawBody: string;
   /** Model as the client asked for it. */
   model: string;
   readonly stream: boolean;
@@ -55,6 +57,7 @@ export class RequestContext {
     request: Request;
     remoteAddress: string | null;
     body: JsonObject;
+    rawBody: string;
     model: string;
     stream: boolean;
     signal: AbortSignal;
@@ -67,6 +70,7 @@ export class RequestContext {
     this.request = init.request;
     this.remoteAddress = init.remoteAddress;
     this.body = init.body;
+    this.rawBody = init.rawBody;
     this.model = init.model;
     this.stream = init.stream;
     this.startedAt = performance.now();

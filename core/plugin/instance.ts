@@ -1,7 +1,7 @@
 /** A set-up plugin: its hooks plus what it registered during `setup`. */
 import type { Hono } from "hono";
 import type { RequestContext } from "../http/request-context.ts";
-import type { Logger } from "../log.ts";
+import type { Logger, LogOutput } from "../log.ts";
 import type { ResolvedPlugin } from "./load.ts";
 import { PluginError } from "./plugin-error.ts";
 import type { Credential, CredentialTypeHandler, PluginHooks, ProviderAdapter, SetupContext, Slot } from "./types.ts";
@@ -55,7 +55,10 @@ export class PluginInstance {
     this.#controller = controller;
   }
 
-  static async setup(resolved: ResolvedPlugin, env: { log: Logger; configDir: string }): Promise<PluginInstance> {
+  static async setup(
+    resolved: ResolvedPlugin,
+    env: { log: Logger; configDir: string; logOutput?: LogOutput },
+  ): Promise<PluginInstance> {
     const def = resolved.definition;
     const log = env.log.child(def.name);
     const controller = new AbortController();
@@ -100,6 +103,12 @@ export class PluginInstance {
         if (!open) throw closed("mount");
         const normalised = "/" + prefix.replace(/^\/+|\/+$/g, "");
         mounts.push(Object.freeze({ plugin: def.name, prefix: normalised, app }));
+      },
+      addLogSink(sink) {
+        if (!env.logOutput) return () => false;
+        const remove = env.logOutput.addSink(sink);
+        controller.signal.addEventListener("abort", () => remove(), { once: true });
+        return remove;
       },
       slot<T>(key: string): Slot<T> {
         const k = `${def.name}:${key}`;

@@ -77,7 +77,7 @@ function impliedBuiltins(
   const present = new Set(presentKeys);
   const names: string[] = [];
   for (const [name, def] of builtins) {
-    if (def.configKeys?.some((k) => present.has(k) && isSet(config[k]))) names.push(name);
+    if (def.enabledByDefault || def.configKeys?.some((k) => present.has(k) && isSet(config[k]))) names.push(name);
   }
   return names;
 }

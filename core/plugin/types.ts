@@ -10,7 +10,7 @@ import type { JsonObject, Operation, Usage, WireFormat } from "../formats/wire-f
 import type { IrRequest, IrResponse, IrStreamEvent } from "../formats/ir.ts";
 import type { AuthRecord } from "../credentials/auth-record.ts";
 import type { RefreshType } from "../credentials/refresh-scheduler.ts";
-import type { Logger } from "../log.ts";
+import type { Logger, LogSink } from "../log.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { ProxyError } from "../http/proxy-error.ts";
 
@@ -48,6 +48,11 @@ export interface PluginDefinition<O = unknown> {
    * A built-in is enabled automatically when one of them is set and the config has no `plugins:` list.
    */
   readonly configKeys?: readonly string[];
+  /**
+   * For built-ins: enabled whenever the config has no `plugins:` list, even when none of its `configKeys` is set (the
+   * request logger writes forced error logs; the signature cache protects thinking signatures).
+   */
+  readonly enabledByDefault?: boolean;
   /** Validates the options; its output is what `setup` receives (frozen). */
   readonly configSchema?: StandardSchemaV1<unknown, O>;
   setup(ctx: SetupContext<O>): Awaitable<PluginHooks<O> | void>;
@@ -77,6 +82,11 @@ export interface SetupContext<O> {
   registerCredentialType<D>(type: string, handler: CredentialTypeHandler<D>): void;
   /** Serves `app` under `prefix` (for example `/v0/management`), before the core's own routes. */
   mount(prefix: string, app: Hono): void;
+  /**
+   * Adds a sink for the application's log lines (every plugin's and the core's), removed when the plugin is
+   * disposed. The request logger writes `main.log` (`logging-to-file`) through it.
+   */
+  addLogSink(sink: LogSink): () => void;
   /** A per-request slot private to this plugin. */
   slot<T>(key: string): Slot<T>;
 }
@@ -124,7 +134,11 @@ export interface CredentialTypeHandler<D = unknown> {
 /** Maps one IR stream event: the same or another event to keep it, null to drop it. */
 export type IrEventMapper = (e: IrStreamEvent) => IrStreamEvent | null | void;
 
-/** Byte-level observers for one request (see `PluginHooks.tap`). Every method is optional and synchronous. */
+/**
+ * Byte-level observers for one request (see `PluginHooks.tap`). Every method is optional and synchronous. The Headers
+ * and byte chunks handed to a tap are never reused or mutated by the core afterwards, so a tap may keep references
+ * instead of copying.
+ */
 export interface RequestTap {
   /** An upstream attempt's final request (after every `beforeUpstream`); `attempt` counts from 1. */
   upstreamRequest?(attempt: number, up: UpstreamRequest, target: RouteTarget): void;
@@ -132,6 +146,8 @@ export interface RequestTap {
   upstreamResponse?(attempt: number, status: number, headers: Headers): void;
   /** Upstream body bytes of that attempt, in order (an error body arrives as one chunk). */
   upstreamChunk?(attempt: number, chunk: Uint8Array): void;
+  /** An upstream attempt that got no response at all (connection refused, reset, timed out). */
+  upstreamError?(attempt: number, message: string): void;
   /** Status and headers of the response sent to the client, once, before its body. */
   clientHead?(status: number, headers: Headers): void;
   /** Body bytes sent to the client, in order (a non-stream body as one chunk). */

@@ -360,6 +360,7 @@ async function attempt(
   } catch (err) {
     if (rc.signal.aborted) throw clientClosed();
     const message = `Upstream ${adapter.id} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+    if (taps !== null) for (const t of taps) t.upstreamError?.(n, message);
     return { error: new ProxyError(502, "upstream_unreachable", message), retryable: true, body: message };
   }
   if (taps !== null) for (const t of taps) t.upstreamResponse?.(n, res.status, res.headers);

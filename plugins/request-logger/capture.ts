@@ -54,8 +54,8 @@ export class RequestCapture implements RequestTap {
   readonly full: boolean;
   /** Epoch ms when the request arrived. */
   readonly startedAt: number;
-  /** The client's body as it arrived (a plugin may replace `rc.body` later; the log shows what the client sent). */
-  readonly body: RequestContext["body"];
+  /** The client's body exactly as it arrived (a plugin may replace `rc.body` later; the log shows what was sent). */
+  readonly body: string;
   readonly attempts: AttemptCapture[] = [];
   clientStatus = 0;
   clientHeaders: Headers | null = null;
@@ -75,7 +75,7 @@ export class RequestCapture implements RequestTap {
     this.#limit = limit;
     // rc.startedAt is performance.now() at entry: turn it into epoch ms without another clock read per request.
     this.startedAt = Math.round(performance.timeOrigin + rc.startedAt);
-    this.body = rc.body;
+    this.body = rc.rawBody;
   }
 
   upstreamRequest(attempt: number, up: UpstreamRequest, target: RouteTarget): void {

@@ -9,8 +9,7 @@
  * (`onConfigChange`), so toggling `request-log` takes effect for the next request.
  */
 import { join } from "node:path";
-import { VERSION } from "../../core/cli.ts";
-import type { LogSink } from "../../core/log.ts";
+import { VERSION } from "../../core/version.ts";
 import { definePlugin } from "../../core/plugin/define.ts";
 import type { PluginDefinition, PluginHooks, RequestTap } from "../../core/plugin/types.ts";
 import { RequestCapture } from "./capture.ts";
@@ -71,18 +70,14 @@ export interface RequestLoggerHooks extends PluginHooks<RequestLoggerOptions> {
   readonly requestLogger: RequestLoggerHandle;
 }
 
-/**
- * Proposed core API, not there yet: `SetupContext.addLogSink(sink)` adds a sink beside the core's own output and
- * returns its removal. The plugin uses it when present.
- */
-type AddLogSink = (sink: LogSink) => () => void;
-
 export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinition<RequestLoggerOptions> {
   return definePlugin<RequestLoggerOptions>({
     name: PLUGIN_NAME,
     version: "1.0.0",
     core: "^1.0.0",
     configKeys: REQUEST_LOGGER_KEYS,
+    // Forced error logs are written even when request-log is off or absent, as CLIProxyAPI does.
+    enabledByDefault: true,
     configSchema: requestLoggerOptions,
     setup(ctx) {
       const now = deps.now ?? Date.now;
@@ -109,18 +104,12 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
       });
       const captures = ctx.slot<RequestCapture>("capture");
 
-      // App log file (`logging-to-file`). The core does not let a plugin add a log sink yet: when it does
-      // (`SetupContext.addLogSink`), main.log is written; until then say so once.
-      const addLogSink = (ctx as unknown as { addLogSink?: AddLogSink }).addLogSink;
+      // App log file (`logging-to-file`): main.log receives every app log line through a sink of the core's output.
       let appLog: RotatingFile | null = null;
       let removeSink: (() => void) | null = null;
       let appLogClosing: Promise<void> = Promise.resolve();
       const applyAppLog = (on: boolean) => {
         if (on && appLog === null) {
-          if (typeof addLogSink !== "function") {
-            ctx.log.warn("logging-to-file: this core cannot route app logs to a plugin yet; main.log is not written");
-            return;
-          }
           appLog = new RotatingFile({
             path: join(dir, MAIN_LOG),
             now,
@@ -130,7 +119,7 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
               void files.cleaner.run();
             },
           });
-          removeSink = addLogSink(appLog.sink);
+          removeSink = ctx.addLogSink(appLog.sink);
         } else if (!on && appLog !== null) {
           removeSink?.();
           removeSink = null;

@@ -20,6 +20,7 @@ export function fakeRc(
     request: new Request(url, { method: "POST", headers: opts.headers ?? { "content-type": "application/json" } }),
     remoteAddress: null,
     body,
+    rawBody: JSON.stringify(body),
     model: "alias",
     stream: opts.stream ?? false,
     signal: new AbortController().signal,

@@ -1,0 +1,70 @@
+/**
+ * The request logger is on by default (no `plugins:` list, no logging keys): a failing request still leaves its
+ * forced `error-` log, as CLIProxyAPI does; `logging-to-file` routes app log lines to main.log.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startFakeUpstream } from "../../helpers/fake-upstream.ts";
+import { startTestSwitchyard, waitFor } from "../../helpers/switchyard.ts";
+
+test("with no logging keys, a failed request gets a forced error log and a good one gets none", async () => {
+  const up = await startFakeUpstream((req) =>
+    req.json?.model === "up-bad"
+      ? { kind: "json", status: 500, body: { error: { message: "boom" } } }
+      : { kind: "json", body: { id: "x", object: "chat.completion", choices: [] } }
+  );
+  const sy = await startTestSwitchyard(`
+openai-compatibility:
+  - name: f
+    base-url: "${up.url}"
+    api-key-entries: [{api-key: "sk-upstream-secret-123456"}]
+    models: [{name: up-good, alias: good}, {name: up-bad, alias: bad}]
+`);
+  try {
+    assert.ok(sy.runtime.snapshot.plugins.some((p) => p.name === "request-logger"), "enabled by default");
+    for (const model of ["good", "bad"]) {
+      const res = await fetch(`${sy.url}/v1/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }] }),
+      });
+      await res.text();
+    }
+    const logs = join(sy.dir, "logs");
+    await waitFor(async () => {
+      try {
+        return (await readdir(logs)).some((f) => f.startsWith("error-"));
+      } catch {
+        return false;
+      }
+    }, 5000, "the forced error log");
+    const files = await readdir(logs);
+    assert.equal(files.filter((f) => f.endsWith(".log")).length, 1, files.join(", "));
+    const text = await readFile(join(logs, files.find((f) => f.startsWith("error-"))!), "utf8");
+    assert.match(text, /=== REQUEST BODY ===/);
+    assert.match(text, /"model":"bad"/);
+    assert.ok(!text.includes("sk-upstream-secret-123456"), "the upstream key is masked");
+  } finally {
+    await sy.stop();
+    await up.close();
+  }
+});
+
+test("logging-to-file writes the app's log lines to main.log", async () => {
+  const sy = await startTestSwitchyard(`logging-to-file: true\n`, { watch: false });
+  try {
+    await sy.runtime.reload().catch(() => {});
+    sy.runtime.log.info("a line for main.log");
+    const main = join(sy.dir, "logs", "main.log");
+    await waitFor(async () => {
+      try {
+        return (await readFile(main, "utf8")).includes("a line for main.log");
+      } catch {
+        return false;
+      }
+    }, 5000, "main.log");
+  } finally {
+    await sy.stop();
+  }
+});
