@@ -32,6 +32,8 @@ export interface Turn {
   readonly usage: Record<string, unknown>;
   /** finish_reason / stop_reason / finishReason / status. */
   readonly stop: string;
+  /** The model the answer names (model / modelVersion). */
+  readonly model: string;
   /** What the next turn replays (assistant message, output items, model content). */
   readonly replay: unknown;
 }
@@ -102,6 +104,7 @@ export function chatDriver(baseUrl: string): ClientDriver {
         }),
         usage: (completion.usage ?? {}) as unknown as Record<string, unknown>,
         stop: choice.finish_reason,
+        model: completion.model,
         replay: choice.message,
       };
     },
@@ -155,6 +158,7 @@ export function responsesDriver(baseUrl: string): ClientDriver {
         ),
         usage: (response.usage ?? {}) as unknown as Record<string, unknown>,
         stop: response.status ?? "",
+        model: response.model,
         replay: response.output,
       };
     },
@@ -207,6 +211,7 @@ export function claudeDriver(baseUrl: string): ClientDriver {
         toolCalls: message.content.flatMap((b) => (b.type === "tool_use" ? [{ id: b.id, name: b.name, args: b.input }] : [])),
         usage: message.usage as unknown as Record<string, unknown>,
         stop: message.stop_reason ?? "",
+        model: message.model,
         replay: message.content,
       };
     },
@@ -257,7 +262,13 @@ export function geminiDriver(baseUrl: string): ClientDriver {
       const all: GeminiPart[] = [];
       let usage: Record<string, unknown> = {};
       let stop = "";
-      const take = (res: { candidates?: { content?: { parts?: unknown[] }; finishReason?: string }[]; usageMetadata?: unknown }) => {
+      let modelVersion = "";
+      const take = (res: {
+        candidates?: { content?: { parts?: unknown[] }; finishReason?: string }[];
+        usageMetadata?: unknown;
+        modelVersion?: string;
+      }) => {
+        if (res.modelVersion) modelVersion = res.modelVersion;
         const c = res.candidates?.[0];
         for (const p of (c?.content?.parts ?? []) as GeminiPart[]) {
           // Consecutive text (or thought) chunks of a stream are one part of the answer.
@@ -282,6 +293,7 @@ export function geminiDriver(baseUrl: string): ClientDriver {
         ),
         usage,
         stop,
+        model: modelVersion,
         replay: all,
       };
     },

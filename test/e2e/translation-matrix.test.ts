@@ -188,6 +188,7 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
             const turn = await drivers[client].send(via(upstream), stream, { text: "Salut ! Ça va ?" });
             assert.equal(turn.text, greeting(upstream));
             assert.equal(turn.stop, TEXT_STOP[client]);
+            assert.equal(turn.model, via(upstream), "the answer names the model the client asked for");
             assert.deepEqual(turn.toolCalls, []);
             assertUsage(turn, client, upstream);
             const fake = rig.up[upstream];
@@ -298,6 +299,7 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
         toolCalls: [{ id: "toolu_foreign1", name: WEATHER_TOOL.name, args: WEATHER_ARGS }],
         usage: {},
         stop: "tool_use",
+        model: "",
         replay: [
           { type: "thinking", thinking: "old thoughts", signature: FOREIGN },
           { type: "tool_use", id: "toolu_foreign1", name: WEATHER_TOOL.name, input: WEATHER_ARGS },
@@ -310,6 +312,7 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
         toolCalls: [{ id: "call_foreign1", name: WEATHER_TOOL.name, args: WEATHER_ARGS }],
         usage: {},
         stop: "completed",
+        model: "",
         replay: [
           { type: "reasoning", id: "rs_foreign", summary: [{ type: "summary_text", text: "old thoughts" }], encrypted_content: FOREIGN },
           { type: "function_call", id: "fc_foreign", call_id: "call_foreign1", name: WEATHER_TOOL.name, arguments: JSON.stringify(WEATHER_ARGS), status: "completed" },
@@ -322,6 +325,7 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
         toolCalls: [{ id: "", name: WEATHER_TOOL.name, args: WEATHER_ARGS }],
         usage: {},
         stop: "STOP",
+        model: "",
         replay: [
           { text: "old thoughts", thought: true, thoughtSignature: FOREIGN },
           { functionCall: { name: WEATHER_TOOL.name, args: WEATHER_ARGS }, thoughtSignature: FOREIGN },
