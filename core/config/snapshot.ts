@@ -24,6 +24,10 @@ import { isCpaNativePlugins, type SwitchyardConfig } from "./schema.ts";
 /** Values derived from the config once, in the units the hot path wants. */
 export interface SnapshotSettings {
   readonly strategy: Strategy;
+  /** `routing.session-affinity`: a session keeps the credential that served it. */
+  readonly sessionAffinity: boolean;
+  /** `routing.session-affinity-ttl` in ms: how long an idle binding lives. */
+  readonly sessionAffinityTtlMs: number;
   readonly keepaliveMs: number;
   readonly nonstreamKeepaliveMs: number;
   readonly maxBodyBytes: number;
@@ -188,6 +192,8 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
     mounts: Object.freeze(instances.flatMap((i) => i.mounts)),
     settings: Object.freeze({
       strategy: config.routing.strategy,
+      sessionAffinity: config.routing["session-affinity"],
+      sessionAffinityTtlMs: config.routing.sessionAffinityTtlMs,
       keepaliveMs: config.streaming["keepalive-seconds"] * 1000,
       nonstreamKeepaliveMs: config["nonstream-keepalive-interval"] * 1000,
       maxBodyBytes: Math.floor(config["max-body-size-mb"] * 1024 * 1024),

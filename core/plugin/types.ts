@@ -13,6 +13,7 @@ import type { RefreshType } from "../credentials/refresh-scheduler.ts";
 import type { Logger, LogSink } from "../log.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { ProxyError } from "../http/proxy-error.ts";
+import type { ScopedErrorRules } from "../routing/scoped-errors.ts";
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -246,6 +247,11 @@ export interface Credential<D = unknown> {
   readonly disableCooling?: boolean;
   /** Per-entry `request-retry`: extra retry rounds when this credential leads the pool (overrides the global). */
   readonly requestRetry?: number;
+  /**
+   * Per-entry `request-scoped-errors` (or the channel's `oauth-request-scoped-errors`), compiled once with
+   * `ScopedErrorRules.compile`: what a failed attempt of this credential means before the default classification.
+   */
+  readonly requestScopedErrors?: ScopedErrorRules;
   /** Adapter-private data (base URL, key, headers…). */
   readonly data: D;
 }

@@ -23,7 +23,15 @@ import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
 import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
 import { clientProtocol, upstreamProtocol } from "../routing/payload-rules.ts";
-import { orderCandidates, type RoutingState } from "../routing/selector.ts";
+import { actionCools, actionStops } from "../routing/scoped-errors.ts";
+import {
+  boundCandidate,
+  boundFirst,
+  firstAvailableModel,
+  orderCandidates,
+  type RoutingState,
+} from "../routing/selector.ts";
+import { SessionBinding } from "../routing/session-affinity.ts";
 import { withNonStreamKeepalive } from "./keepalive.ts";
 import { streamPassthrough } from "./passthrough.ts";
 import { RequestOutcome } from "./request-outcome.ts";
@@ -105,20 +113,37 @@ function unknownModel(model: string): ProxyError {
 }
 
 /**
- * The request's candidates. A `model(level)` / `model(budget)` suffix is stripped for routing and kept as a
- * reasoning override.
+ * The request's candidates, and `routeModel`, the model without its thinking suffix (CLIProxyAPI's canonical model
+ * key) that routing state (cursors, session bindings) is kept under. A `model(level)` / `model(budget)` suffix is
+ * stripped for routing and kept as a reasoning override. Model `auto` (with or without a suffix) becomes the first
+ * available model (see `firstAvailableModel`) and `rc.model` is rewritten to it, as CLIProxyAPI normalises the request
+ * model — unless a credential serves a model literally named `auto`, which then wins.
  */
-async function resolveCandidates(rc: RequestContext): Promise<readonly RouteTarget[]> {
+async function resolveCandidates(
+  rc: RequestContext,
+  env: PipelineEnv,
+): Promise<{ readonly targets: readonly RouteTarget[]; readonly routeModel: string }> {
   const chosen = await runSelectProvider(rc.snapshot.hooks.selectProvider, rc);
-  if (chosen) return [chosen];
-  const direct = rc.snapshot.models.resolve(rc.model);
-  if (direct && direct.length > 0) return direct;
+  if (chosen) return { targets: [chosen], routeModel: parseThinkingSuffix(rc.model).base };
+  const table = rc.snapshot.models;
+  const direct = table.resolve(rc.model);
+  if (direct && direct.length > 0) return { targets: direct, routeModel: rc.model };
   const { base, reasoning } = parseThinkingSuffix(rc.model);
+  if (base === "auto") {
+    const picked = firstAvailableModel(table, env.cooldowns);
+    const viaAuto = picked === null ? undefined : table.resolve(picked);
+    if (picked !== null && viaAuto && viaAuto.length > 0) {
+      rc.log.debug(`model auto resolved to ${picked}`);
+      rc.model = picked + rc.model.slice(base.length);
+      if (reasoning) rc.reasoningOverride = reasoning;
+      return { targets: viaAuto, routeModel: picked };
+    }
+  }
   if (reasoning) {
-    const viaBase = rc.snapshot.models.resolve(base);
+    const viaBase = table.resolve(base);
     if (viaBase && viaBase.length > 0) {
       rc.reasoningOverride = reasoning;
-      return viaBase;
+      return { targets: viaBase, routeModel: base };
     }
   }
   throw unknownModel(rc.model);
@@ -170,18 +195,25 @@ async function runAttempts(
   profile: FormatProfile,
   outcome: RequestOutcome,
 ): Promise<Response> {
-  const candidates = await resolveCandidates(rc);
+  const { targets: candidates, routeModel } = await resolveCandidates(rc, env);
   const settings = rc.snapshot.settings;
   if (rc.operation === "count-tokens" && !candidates[0]!.provider.countsTokens) return countLocally(rc, outcome);
 
   const lead = candidates[0]!.credential;
   const rounds = (lead.requestRetry ?? settings.requestRetry) + (rc.stream ? settings.bootstrapRetries : 0);
   const cooldowns = env.cooldowns;
+  // Session ids are only extracted when affinity is on: otherwise a request pays nothing for it.
+  const session = settings.sessionAffinity && candidates.length > 1
+    ? SessionBinding.of(env.routing.affinity, settings.sessionAffinityTtlMs, rc.request.headers, rc.body, routeModel)
+    : null;
   let round = 0;
   let last: AttemptFailure | null = null;
   for (;;) {
-    const ordered = orderCandidates(candidates, rc.model, settings.strategy, env.routing);
     const now = cooldowns.now;
+    const bound = session === null ? undefined : boundCandidate(candidates, session.bound(), cooldowns, now);
+    const ordered: Iterable<RouteTarget> = bound === undefined
+      ? orderCandidates(candidates, routeModel, settings.strategy, env.routing)
+      : boundFirst(bound, () => orderCandidates(candidates, routeModel, settings.strategy, env.routing));
     let earliest = Infinity;
     let tried = 0;
     for (const target of ordered) {
@@ -190,27 +222,49 @@ async function runAttempts(
         if (until < earliest) earliest = until;
         continue;
       }
+      // `max-retry-credentials`: credentials tried per round (cooling ones skipped above do not count).
       if (settings.maxRetryCredentials > 0 && tried >= settings.maxRetryCredentials) break;
       if (rc.signal.aborted) throw clientClosed();
       tried++;
       outcome.attempts++;
       rc.target = target;
+      const credential = target.credential;
+      session?.bind(credential.id);
       const result = await attempt(rc, target, env, profile, outcome, outcome.attempts);
       if (result instanceof Response) {
-        cooldowns.recordSuccess(target.credential.id, target.upstreamModel);
+        cooldowns.recordSuccess(credential.id, target.upstreamModel);
+        session?.touch(credential.id);
         return result;
       }
       last = result;
-      rc.log.debug(`attempt ${outcome.attempts} via ${target.credential.label} failed: ${result.error.status}`);
-      // A request fault would fail the same way everywhere: return it at once, cool nothing.
-      if (!result.retryable) throw result.error;
-      cooldowns.recordFailure(target.credential.id, target.upstreamModel, {
+      rc.log.debug(`attempt ${outcome.attempts} via ${credential.label} failed: ${result.error.status}`);
+      const report = {
         status: result.error.status,
         body: result.body,
         retryAfterMs: result.retryAfterMs,
         transientMs: settings.transientCooldownMs,
-        disableCooling: settings.disableCooling || target.credential.disableCooling === true,
-      });
+        disableCooling: settings.disableCooling || credential.disableCooling === true,
+      };
+      // request-scoped-errors decide before the default classification. A network failure has no upstream status
+      // for a rule to match (CLIProxyAPI sees status 0 there).
+      const action = credential.requestScopedErrors !== undefined && result.error.kind !== "upstream_unreachable"
+        ? credential.requestScopedErrors.match(result.error.status, result.body)
+        : null;
+      if (action !== null) {
+        rc.log.debug(`request-scoped-errors: ${action} after ${result.error.status} via ${credential.label}`);
+        if (actionCools(action)) {
+          // Forced: cools despite disable-cooling, and for the transient default when the status earns nothing.
+          const transientMs = settings.transientCooldownMs < 0 ? 0 : settings.transientCooldownMs;
+          cooldowns.recordFailure(credential.id, target.upstreamModel, { ...report, transientMs, disableCooling: false });
+          session?.release(credential.id);
+        }
+        if (actionStops(action)) throw result.error;
+        continue;
+      }
+      // A request fault would fail the same way everywhere: return it at once, cool nothing, keep the binding.
+      if (!result.retryable) throw result.error;
+      cooldowns.recordFailure(credential.id, target.upstreamModel, report);
+      session?.release(credential.id);
     }
 
     if (last === null) {
@@ -247,10 +301,13 @@ interface FormatPlan {
   readonly clientCodec: FormatCodec | null;
 }
 
-function planFormats(rc: RequestContext, formats: readonly WireFormat[], providerId: string): FormatPlan {
+function planFormats(rc: RequestContext, target: RouteTarget): FormatPlan {
+  const formats = target.provider.formats;
+  const providerId = target.provider.id;
   const native = formats.includes(rc.format);
-  // A reasoning suffix must be applied to the body: same-format requests then go through the IR too.
-  if (native && rc.reasoningOverride === null) {
+  // A reasoning suffix must be applied to the body, and a force-mapped model must answer under its alias: such
+  // same-format requests go through the IR too (the codec renders the client's model name).
+  if (native && rc.reasoningOverride === null && target.model?.forceMapping !== true) {
     return { upstreamFormat: rc.format, upstreamCodec: null, clientCodec: null };
   }
   const upstreamFormat = native ? rc.format : formats[0]!;
@@ -261,7 +318,7 @@ function planFormats(rc: RequestContext, formats: readonly WireFormat[], provide
       501,
       "not_implemented",
       native
-        ? `Applying a reasoning suffix to ${rc.format} requests is not implemented yet`
+        ? `Rewriting ${rc.format} requests through the IR is not implemented yet`
         : `Translating ${rc.format} requests to ${upstreamFormat} (provider ${providerId}) is not implemented yet`,
     );
   }
@@ -319,7 +376,7 @@ async function attempt(
   n: number,
 ): Promise<Response | AttemptFailure> {
   const adapter = target.provider;
-  const plan = planFormats(rc, adapter.formats, adapter.id);
+  const plan = planFormats(rc, target);
   const upstreamStream = rc.operation === "generate" && (rc.stream || adapter.streamOnly === true);
   let body: JsonObject;
   if (plan.upstreamCodec === null) {

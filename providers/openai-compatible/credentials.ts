@@ -4,6 +4,7 @@
  */
 import type { OpenAICompatibilityEntry } from "../../core/config/schema.ts";
 import { maskSecret } from "../../core/log.ts";
+import { ScopedErrorRules } from "../../core/routing/scoped-errors.ts";
 import type { Credential, CredentialModel } from "../../core/plugin/types.ts";
 import { type KeyCredentialData, splitHeaders } from "../shared/key-entries.ts";
 
@@ -25,9 +26,12 @@ export function credentialsFromEntries(
       upstream: m.name || m.alias,
       displayName: m["display-name"] || m.alias || m.name,
       ownedBy: entry.name,
+      ...(m["force-mapping"] && m.alias ? { forceMapping: true } : {}),
     }));
     if (models.length === 0) continue;
     const { headers, copiedHeaders } = splitHeaders(entry.headers ?? {});
+    // Compiled once per entry: every key of the entry shares the rules.
+    const requestScopedErrors = ScopedErrorRules.compile(entry["request-scoped-errors"]);
     const keys = entry["api-key-entries"].length > 0
       ? entry["api-key-entries"]
       : [{ "api-key": "", weight: 1, "proxy-url": "" }];
@@ -43,6 +47,7 @@ export function credentialsFromEntries(
         excludedModels: entry["excluded-models"],
         disableCooling: entry["disable-cooling"],
         requestRetry: entry["request-retry"],
+        requestScopedErrors,
         proxyUrl: key["proxy-url"] || undefined,
         data: {
           name: entry.name,

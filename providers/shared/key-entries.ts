@@ -5,6 +5,7 @@
  */
 import type { ApiKeyEntry, ModelEntry } from "../../core/config/schema.ts";
 import { maskSecret } from "../../core/log.ts";
+import { ScopedErrorRules } from "../../core/routing/scoped-errors.ts";
 import type { Credential, CredentialModel } from "../../core/plugin/types.ts";
 
 /** Adapter data common to key entries. */
@@ -32,6 +33,7 @@ export function modelsOf(
       upstream,
       displayName: m["display-name"] || known?.displayName || m.alias || m.name,
       ...(known?.thinking ? { thinking: known.thinking } : {}),
+      ...(m["force-mapping"] && m.alias ? { forceMapping: true } : {}),
     };
   });
 }
@@ -77,6 +79,7 @@ export function credentialsFromKeyEntries<E extends ApiKeyEntry>(
       excludedModels: entry["excluded-models"],
       disableCooling: entry["disable-cooling"],
       requestRetry: entry["request-retry"],
+      requestScopedErrors: ScopedErrorRules.compile(entry["request-scoped-errors"]),
       proxyUrl: entry["proxy-url"] || undefined,
       data: { baseUrl, apiKey: entry["api-key"], headers, copiedHeaders, proxyUrl: entry["proxy-url"] },
     };
