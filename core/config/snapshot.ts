@@ -13,7 +13,7 @@ import {
   type RegisteredProvider,
 } from "../plugin/instance.ts";
 import type { AuthRecord } from "../credentials/auth-record.ts";
-import { credentialsFromRecords } from "../credentials/file-credentials.ts";
+import { channelRules, credentialsFromRecords } from "../credentials/file-credentials.ts";
 import { type AnyPluginDefinition, type PluginRequest, resolvePlugins } from "../plugin/load.ts";
 import { ModelTable } from "../routing/model-table.ts";
 import { PayloadRules } from "../routing/payload-rules.ts";
@@ -92,6 +92,9 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "claude-code",
   "auth-dir",
   "auth-auto-refresh-workers",
+  "oauth-model-alias",
+  "oauth-excluded-models",
+  "proxy-url",
   "plugins",
 ]);
 
@@ -165,7 +168,7 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
   }
   const providers = [
     ...pluginProviders,
-    ...credentialsFromRecords(opts.authRecords ?? new Map(), credentialTypes, opts.log),
+    ...credentialsFromRecords(opts.authRecords ?? new Map(), credentialTypes, opts.log, channelRules(config)),
   ];
   // Outbound proxies: an unusable `proxy-url` (global, per entry, per credential) fails the build, not a request.
   const proxyIssues = proxyConfigIssues(config, pluginProviders.flatMap((p) => p.credentials));
@@ -223,7 +226,10 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
  * so an auth-file change never sets a plugin up again.
  */
 export function withAuthRecords(s: Snapshot, records: ReadonlyMap<string, AuthRecord>, version: number): Snapshot {
-  const providers = [...s.pluginProviders, ...credentialsFromRecords(records, s.credentialTypes, s.log)];
+  const providers = [
+    ...s.pluginProviders,
+    ...credentialsFromRecords(records, s.credentialTypes, s.log, channelRules(s.config)),
+  ];
   return Object.freeze({
     ...s,
     version,

@@ -7,9 +7,18 @@ import type { Credential, CredentialModel, ProviderAdapter } from "../plugin/typ
 import type { Logger } from "../log.ts";
 import type { AuthRecord } from "./auth-record.ts";
 
-function withAliases(models: readonly CredentialModel[], record: AuthRecord): readonly CredentialModel[] {
-  const aliases = record.modelAliases;
-  if (!aliases || aliases.length === 0) return models;
+/** One alias rule, from a file's `model_aliases` or the config's `oauth-model-alias` channel. */
+interface AliasRule {
+  readonly name: string;
+  readonly alias: string;
+  readonly fork: boolean;
+  readonly displayName?: string;
+  readonly forceMapping: boolean;
+}
+
+/** Aliases replace (or, with `fork`, add to) the models they name. */
+function withAliases(models: readonly CredentialModel[], aliases: readonly AliasRule[]): readonly CredentialModel[] {
+  if (aliases.length === 0) return models;
   const out: CredentialModel[] = [];
   for (const m of models) {
     const mapped = aliases.filter((a) => a.name === m.upstream);
@@ -17,18 +26,47 @@ function withAliases(models: readonly CredentialModel[], record: AuthRecord): re
       out.push(m);
       continue;
     }
-    // A fork keeps the original id too; otherwise the alias replaces it.
     if (mapped.some((a) => a.fork)) out.push(m);
-    for (const a of mapped) out.push({ ...m, id: a.alias, displayName: a.displayName ?? a.alias });
+    for (const a of mapped) {
+      out.push({ ...m, id: a.alias, displayName: a.displayName || a.alias, forceMapping: a.forceMapping });
+    }
   }
   return out;
 }
+
+/** Config-wide rules by channel (auth-file type): `oauth-model-alias` and `oauth-excluded-models`. */
+export interface ChannelRules {
+  readonly aliases: Readonly<Record<string, readonly AliasRule[]>>;
+  readonly excluded: Readonly<Record<string, readonly string[]>>;
+}
+
+export function channelRules(config: {
+  readonly "oauth-model-alias": Readonly<Record<string, readonly { name: string; alias: string; fork: boolean; "display-name": string; "force-mapping": boolean }[]>>;
+  readonly "oauth-excluded-models": Readonly<Record<string, readonly string[]>>;
+}): ChannelRules {
+  const aliases: Record<string, AliasRule[]> = {};
+  for (const [channel, list] of Object.entries(config["oauth-model-alias"])) {
+    aliases[channel.toLowerCase()] = list.map((a) => ({
+      name: a.name,
+      alias: a.alias,
+      fork: a.fork,
+      displayName: a["display-name"] || undefined,
+      forceMapping: a["force-mapping"],
+    }));
+  }
+  const excluded: Record<string, readonly string[]> = {};
+  for (const [channel, list] of Object.entries(config["oauth-excluded-models"])) excluded[channel.toLowerCase()] = list;
+  return { aliases, excluded };
+}
+
+const NO_RULES: ChannelRules = { aliases: {}, excluded: {} };
 
 /** Builds the file credentials; records of types no enabled provider serves are skipped (the directory lists them). */
 export function credentialsFromRecords(
   records: ReadonlyMap<string, AuthRecord>,
   types: ReadonlyMap<string, RegisteredCredentialType>,
   log?: Logger,
+  rules: ChannelRules = NO_RULES,
 ): RegisteredProvider[] {
   const byAdapter = new Map<ProviderAdapter, { plugin: string; credentials: Credential[] }>();
   for (const record of records.values()) {
@@ -51,8 +89,9 @@ export function credentialsFromRecords(
       priority: record.priority ?? built.priority,
       weight: record.weight ?? built.weight,
       prefix: record.prefix ?? built.prefix,
-      models: withAliases(built.models, record),
-      excludedModels: record.excludedModels ?? built.excludedModels,
+      // A file's own model_aliases win over the channel's oauth-model-alias.
+      models: withAliases(built.models, record.modelAliases?.length ? record.modelAliases : rules.aliases[record.type] ?? []),
+      excludedModels: record.excludedModels ?? rules.excluded[record.type] ?? built.excludedModels,
       proxyUrl: record.proxyUrl ?? built.proxyUrl,
       disableCooling: record.disableCooling ?? built.disableCooling,
       requestRetry: record.requestRetry ?? built.requestRetry,

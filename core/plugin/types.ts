@@ -204,6 +204,8 @@ export interface CredentialModel {
   readonly displayName?: string;
   /** `owned_by` in model lists; defaults to the provider id. */
   readonly ownedBy?: string;
+  /** CLIProxyAPI `force-mapping`: answers name the model `id` (the alias), not the upstream's name. */
+  readonly forceMapping?: boolean;
   /**
    * What reasoning the model accepts: its ranges and levels; `false` when it has none (reasoning requests are dropped);
    * absent when unknown (a user-configured model: requests pass through as asked).

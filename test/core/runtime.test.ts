@@ -101,6 +101,8 @@ describe("a CLIProxyAPI config with keys not supported yet", () => {
       "m",
       `request-retry: 3
 proxy-url: "socks5://127.0.0.1:1080"
+ampcode: {upstream-url: "https://ampcode.com"}
+pprof: {enable: true}
 auth-dir: "~/.cli-proxy-api"
 claude-api-key:
   - api-key: "sk-ant-xyz"
@@ -116,11 +118,11 @@ some-future-key: {nested: [1, 2]}
     try {
       const warnings = sy.logs.filter((l) => l.includes("not supported yet"));
       assert.equal(warnings.length, 1);
-      for (const key of ["proxy-url", "oauth-model-alias", "some-future-key"]) {
+      for (const key of ["ampcode", "pprof", "some-future-key"]) {
         assert.ok(warnings[0]!.includes(key), `${key} is listed`);
       }
       assert.ok(!warnings[0]!.includes("openai-compatibility"));
-      for (const served of ["claude-api-key", "gemini-api-key", "request-retry", "auth-dir"]) {
+      for (const served of ["claude-api-key", "gemini-api-key", "request-retry", "auth-dir", "proxy-url", "oauth-model-alias"]) {
         assert.ok(!warnings[0]!.includes(served), `${served} is served by a plugin or the core`);
       }
       assert.ok(!warnings[0]!.includes("api-keys"));

@@ -1,7 +1,7 @@
 /** Starts a real Switchyard (built-in plugins, real listener on 127.0.0.1:0) on a temp config for a test. */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { LogOutput } from "../../core/log.ts";
 import { startSwitchyard, type Switchyard } from "../../core/server.ts";
 import { BUILTIN_PLUGINS } from "../../mod.ts";
@@ -26,7 +26,10 @@ export async function startTestSwitchyard(
 auth-dir: "${join(dir, "auths")}"
 `;
   await writeFile(configPath, yaml);
-  for (const [name, content] of Object.entries(opts.files ?? {})) await writeFile(join(dir, name), content);
+  for (const [name, content] of Object.entries(opts.files ?? {})) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), content);
+  }
   const logs: string[] = [];
   const logOutput = new LogOutput("debug", (_level, line) => logs.push(line));
   const sy = await startSwitchyard({

@@ -96,3 +96,43 @@ plugins:
     }
   });
 });
+
+describe("oauth-model-alias and oauth-excluded-models", () => {
+  test("apply to auth files by channel (type); a file's own model_aliases win", async () => {
+    const up = await startFakeUpstream(() => ({ kind: "json", body: chatCompletion("x") }));
+    const sy = await startTestSwitchyard(
+      `
+auth-dir: ./auths
+oauth-model-alias:
+  fakecred: [{name: up-file, alias: channel-alias, fork: true}]
+oauth-excluded-models:
+  fakecred: ["nothing-*"]
+plugins:
+  - use: ./provider.mjs
+    options: {base: "${up.url}"}
+`,
+      {
+        files: {
+          "provider.mjs": PROVIDER,
+          "auths/a.json": JSON.stringify({ type: "fakecred", access_token: "a" }),
+          "auths/b.json": JSON.stringify({
+            type: "fakecred",
+            access_token: "b",
+            model_aliases: [{ name: "up-file", alias: "own-alias" }],
+          }),
+        },
+      },
+    );
+    try {
+      const list = await ids(sy.url);
+      assert.ok(list.includes("file-model"), "fork keeps the original id");
+      assert.ok(list.includes("channel-alias"));
+      assert.ok(list.includes("own-alias"), "the file's own alias");
+      assert.equal(sy.runtime.snapshot.models.resolve("own-alias")!.length, 1, "only b serves its own alias");
+      assert.equal(sy.runtime.snapshot.models.resolve("channel-alias")!.length, 1, "b's own aliases replace the channel's");
+    } finally {
+      await sy.stop();
+      await up.close();
+    }
+  });
+});

@@ -59,3 +59,38 @@ openai-compatibility:
     assert.deepEqual(forced.models.map((m) => m.id), ["team/a"]);
   });
 });
+
+describe("force-mapping", () => {
+  test("answers name the alias, not the upstream's model, streaming and not", async () => {
+    const { chatCompletion, chatStreamChunks, startFakeUpstream } = await import("../../helpers/fake-upstream.ts");
+    const { startTestSwitchyard } = await import("../../helpers/switchyard.ts");
+    const up = await startFakeUpstream((req) =>
+      req.json?.stream
+        ? { kind: "sse", chunks: chatStreamChunks(["a"], "vendor/upstream-name") }
+        : { kind: "json", body: chatCompletion("a", "vendor/upstream-name") }
+    );
+    const sy = await startTestSwitchyard(`
+openai-compatibility:
+  - name: f
+    base-url: "${up.url}"
+    models:
+      - {name: vendor/upstream-name, alias: mapped, force-mapping: true}
+      - {name: vendor/upstream-name, alias: plain}
+`);
+    try {
+      const ask = async (model: string, stream: boolean) =>
+        await (await fetch(`${sy.url}/v1/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "x" }] }),
+        })).text();
+      assert.equal(JSON.parse(await ask("mapped", false)).model, "mapped");
+      assert.equal(JSON.parse(await ask("plain", false)).model, "vendor/upstream-name");
+      const streamed = await ask("mapped", true);
+      assert.ok(streamed.includes('"model":"mapped"') && !streamed.includes("vendor/upstream-name"));
+      assert.ok(streamed.endsWith("data: [DONE]\n\n"));
+    } finally {
+      await sy.stop();
+      await up.close();
+    }
+  });
+});
