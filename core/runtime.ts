@@ -8,6 +8,8 @@ import { loadConfigFile, parseConfigText } from "./config/load.ts";
 import { editConfigText, WriteQueue, writeFileAtomic } from "./config/persist.ts";
 import { type BuildResult, buildSnapshot, type Snapshot, withAuthRecords } from "./config/snapshot.ts";
 import { AuthFiles, type AuthTypeRegistration } from "./credentials/auth-files.ts";
+import { channelRules, credentialsFromRecords } from "./credentials/file-credentials.ts";
+import type { RouteTarget } from "./plugin/types.ts";
 import { resolve } from "node:path";
 import { SnapshotStore } from "./config/store.ts";
 import { type FileWatcher, watchFile } from "./config/watch.ts";
@@ -90,6 +92,20 @@ export class Runtime {
     }
     if (opts.watch !== false) runtime.#watch();
     return runtime;
+  }
+
+  /** PipelineEnv: an auth-file credential got a 401 — refresh it once (shared with any refresh in flight). */
+  async refreshCredential(target: RouteTarget): Promise<RouteTarget | null> {
+    const files = this.#authFiles;
+    const record = files?.records.get(target.credential.id);
+    if (!files || !record) return null;
+    const s = this.store.current;
+    if (!s.credentialTypes.get(record.type)?.handler.refresh) return null;
+    const result = await files.refreshNow(record.id, record);
+    if (!result.ok) return null;
+    const rebuilt = credentialsFromRecords(new Map([[record.id, result.record]]), s.credentialTypes, this.log, channelRules(s.config));
+    const credential = rebuilt[0]?.credentials[0];
+    return credential ? { ...target, credential } : null;
   }
 
   /** The auth directory, when open (management reads its state; tests wait on it). */

@@ -41,6 +41,11 @@ export interface PipelineEnv {
   readonly fetchUpstream: UpstreamFetch;
   readonly routing: RoutingState;
   readonly cooldowns: CooldownTracker;
+  /**
+   * An OAuth credential got a 401: refresh its tokens once and return the target with the refreshed credential, or
+   * null when it cannot be refreshed (API keys, no refresh handler, the refresh failed).
+   */
+  refreshCredential?(target: RouteTarget): Promise<RouteTarget | null>;
 }
 
 /** A new retry round only follows these statuses (behaviour.md §3.3). */
@@ -230,7 +235,16 @@ async function runAttempts(
       rc.target = target;
       const credential = target.credential;
       session?.bind(credential.id);
-      const result = await attempt(rc, target, env, profile, outcome, outcome.attempts);
+      let result = await attempt(rc, target, env, profile, outcome, outcome.attempts);
+      // An OAuth token may simply have expired: one refresh and one retry before the 401 counts (behaviour.md §3.3).
+      if (!(result instanceof Response) && result.error.status === 401 && env.refreshCredential) {
+        const refreshed = await env.refreshCredential(target);
+        if (refreshed !== null) {
+          outcome.attempts++;
+          rc.target = refreshed;
+          result = await attempt(rc, refreshed, env, profile, outcome, outcome.attempts);
+        }
+      }
       if (result instanceof Response) {
         cooldowns.recordSuccess(credential.id, target.upstreamModel);
         session?.touch(credential.id);
