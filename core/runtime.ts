@@ -8,6 +8,7 @@ import { loadConfigFile, parseConfigText } from "./config/load.ts";
 import { editConfigText, WriteQueue, writeFileAtomic } from "./config/persist.ts";
 import { type BuildResult, buildSnapshot, type Snapshot, withAuthRecords } from "./config/snapshot.ts";
 import { AuthFiles, type AuthTypeRegistration } from "./credentials/auth-files.ts";
+import type { CredentialRefreshState } from "./credentials/refresh-scheduler.ts";
 import { channelRules, credentialsFromRecords } from "./credentials/file-credentials.ts";
 import type { RouteTarget } from "./plugin/types.ts";
 import { resolve } from "node:path";
@@ -36,6 +37,23 @@ export interface RuntimeOptions {
 }
 
 export type ReloadResult = "applied" | "unchanged";
+
+/** One credential as the management view sees it (`Runtime.credentialState`). */
+export interface CredentialState {
+  readonly id: string;
+  readonly provider: string;
+  /** Safe to show: never the secret. */
+  readonly label: string;
+  readonly priority: number;
+  readonly weight: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly lastError: { readonly status: number; readonly message: string; readonly at: number } | null;
+  /** Model ("*" = all) → cooldown reset time (ms epoch). */
+  readonly cooldowns: Readonly<Record<string, number>>;
+  /** Token refresh state for auth-file credentials; null for API keys. */
+  readonly refresh: CredentialRefreshState | null;
+}
 
 export class Runtime {
   readonly store: SnapshotStore;
@@ -92,6 +110,39 @@ export class Runtime {
     }
     if (opts.watch !== false) runtime.#watch();
     return runtime;
+  }
+
+  /**
+   * Every credential of the current snapshot with its health: request counters, last error, active cooldowns (reset
+   * times, ms epoch) and, for auth files, the refresh state. What the management API shows.
+   */
+  credentialState(): CredentialState[] {
+    const s = this.store.current;
+    const health = new Map(this.cooldowns.health().map((h) => [h.credentialId, h]));
+    const refresh = new Map((this.#authFiles?.state().credentials ?? []).map((r) => [r.id, r]));
+    const seen = new Set<string>();
+    const out: CredentialState[] = [];
+    for (const model of s.models.models) {
+      for (const c of s.models.resolve(model.id) ?? []) {
+        const cred = c.credential;
+        if (seen.has(cred.id)) continue;
+        seen.add(cred.id);
+        const h = health.get(cred.id);
+        out.push({
+          id: cred.id,
+          provider: cred.provider,
+          label: cred.label,
+          priority: cred.priority,
+          weight: cred.weight,
+          successes: h?.successes ?? 0,
+          failures: h?.failures ?? 0,
+          lastError: h?.lastError ?? null,
+          cooldowns: h?.cooldowns ?? {},
+          refresh: refresh.get(cred.id) ?? null,
+        });
+      }
+    }
+    return out;
   }
 
   /** PipelineEnv: an auth-file credential got a 401 — refresh it once (shared with any refresh in flight). */

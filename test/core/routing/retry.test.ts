@@ -107,6 +107,13 @@ describe("cooldown and failover", () => {
       const health = sy.runtime.cooldowns.health().find((h) => h.credentialId === "openai-compatible:fake#0")!;
       const until = health.cooldowns["up"]!;
       assert.ok(until - Date.now() > 25_000 && until - Date.now() <= 30_000, "benched for Retry-After seconds");
+      // The same state through the runtime's management view: counters, last error, cooldown, no secret.
+      const state = sy.runtime.credentialState().find((c) => c.id === "openai-compatible:fake#0")!;
+      assert.equal(state.provider, "openai-compatible");
+      assert.equal(state.lastError?.status, 429);
+      assert.equal(state.cooldowns["up"], until);
+      assert.ok(state.successes >= 1 && state.failures === 1);
+      assert.ok(!state.label.includes("key-A") || state.label.includes("****"), "the label never shows the key");
     } finally {
       await sy.stop();
       await up.close();
