@@ -1,0 +1,309 @@
+/**
+ * The signature cache (modules.md §2): thinking text → the upstream's signature for it, per model group.
+ *
+ * - Key: the first 16 hex characters of SHA-256(text) ({@link signatureKey}); group: {@link modelGroup}.
+ * - Sliding TTL of 3 h: a hit refreshes the entry's time. Signatures shorter than 50 characters are not stored.
+ * - `get` answers like CLIProxyAPI's `GetCachedSignature`: the signature, or on an empty text, a miss or an expired
+ *   entry the Gemini sentinel for the gemini group and "" for every other group.
+ * - Bounds ([F-perf]): each group is an LRU of 10,000 entries (a read or a write makes the entry the newest); at most
+ *   64 groups, a new group evicting the least recently *written* one.
+ * - A purge every 10 minutes, started lazily by the first store (timer unref'd, stopped by `dispose`), removes expired
+ *   entries, then empty groups.
+ *
+ * Each group is a `Map` from key to entry plus an intrusive doubly linked list of the same entries in recency order
+ * (newest after the sentinel, oldest before it): a hit relinks the entry in place, a full group unlinks its oldest, and
+ * the purge walks expired entries from the old end. The `Map` is never iterated on the hot path: V8 and JavaScriptCore
+ * keep deleted slots as holes until a rehash, so "delete the first key" of a 10,000-entry `Map` that keeps turning over
+ * skips thousands of holes (measured 18–39 µs per set); the list makes it O(1). Entries are mutable and refreshed in
+ * place, so a hit allocates nothing beyond the key's hash. The clock is injectable: tests move time without sleeping.
+ */
+import type { WireFormat } from "../../core/formats/wire-format.ts";
+import {
+  GEMINI_SENTINEL,
+  MAX_ENTRIES_PER_GROUP,
+  MAX_GROUPS,
+  MIN_SIGNATURE_LENGTH,
+  PURGE_INTERVAL_MS,
+  SIGNATURE_TTL_MS,
+} from "./constants.ts";
+import { modelGroup } from "./group.ts";
+import { signatureKey } from "./key.ts";
+import { type IntervalTimers, systemTimers } from "./timers.ts";
+
+/** A stored signature and the wire format of the upstream that produced it. */
+export interface CachedSignature {
+  readonly signature: string;
+  /** Absent when the writer did not say (CLIProxyAPI's API has no format). */
+  readonly format: WireFormat | undefined;
+}
+
+export interface SignatureCacheSettings {
+  /** Epoch ms (default `Date.now`). */
+  readonly now?: () => number;
+  readonly ttlMs?: number;
+  readonly minSignatureLength?: number;
+  readonly maxEntriesPerGroup?: number;
+  readonly maxGroups?: number;
+  readonly purgeIntervalMs?: number;
+  /** Where the purge timer comes from (tests pass a manual one). */
+  readonly timers?: IntervalTimers;
+}
+
+class Entry implements CachedSignature {
+  /** Newer neighbour (the sentinel for the newest entry). */
+  prev: Entry = this;
+  /** Older neighbour (the sentinel for the oldest entry). */
+  next: Entry = this;
+  constructor(
+    public key: string,
+    public signature: string,
+    public format: WireFormat | undefined,
+    public touched: number,
+  ) {}
+}
+
+/** One model group: the entries by key, and the same entries in recency order around a sentinel. */
+class Group {
+  readonly entries = new Map<string, Entry>();
+  readonly sentinel = new Entry("", "", undefined, 0);
+  /** Write sequence number of the last store into this group (for least-recently-written eviction). */
+  lastWrite = 0;
+
+  /** Makes `e` the newest (it may be linked already). */
+  toFront(e: Entry): void {
+    const s = this.sentinel;
+    if (s.next === e) return;
+    e.prev.next = e.next;
+    e.next.prev = e.prev;
+    this.#link(e);
+  }
+
+  add(e: Entry): void {
+    this.entries.set(e.key, e);
+    this.#link(e);
+  }
+
+  remove(e: Entry): void {
+    this.entries.delete(e.key);
+    e.prev.next = e.next;
+    e.next.prev = e.prev;
+    e.prev = e.next = e;
+  }
+
+  /** The least recently used entry, or undefined when empty. */
+  oldest(): Entry | undefined {
+    const last = this.sentinel.prev;
+    return last === this.sentinel ? undefined : last;
+  }
+
+  #link(e: Entry): void {
+    const s = this.sentinel;
+    e.prev = s;
+    e.next = s.next;
+    s.next.prev = e;
+    s.next = e;
+  }
+}
+
+export class SignatureCache {
+  readonly #now: () => number;
+  readonly #ttl: number;
+  readonly #minLength: number;
+  readonly #maxEntries: number;
+  readonly #maxGroups: number;
+  readonly #purgeInterval: number;
+  readonly #timers: IntervalTimers;
+  readonly #groups = new Map<string, Group>();
+  #writes = 0;
+  #timer: unknown = null;
+  #disposed = false;
+
+  constructor(opts: SignatureCacheSettings = {}) {
+    this.#now = opts.now ?? Date.now;
+    this.#ttl = opts.ttlMs ?? SIGNATURE_TTL_MS;
+    this.#minLength = opts.minSignatureLength ?? MIN_SIGNATURE_LENGTH;
+    this.#maxEntries = Math.max(1, opts.maxEntriesPerGroup ?? MAX_ENTRIES_PER_GROUP);
+    this.#maxGroups = Math.max(1, opts.maxGroups ?? MAX_GROUPS);
+    this.#purgeInterval = opts.purgeIntervalMs ?? PURGE_INTERVAL_MS;
+    this.#timers = opts.timers ?? systemTimers;
+  }
+
+  /**
+   * Stores `signature` for `text` in `model`'s group. Returns false (and stores nothing) for an empty text or a
+   * signature shorter than the minimum. Storing again refreshes the entry and makes it the group's newest.
+   */
+  set(model: string, text: string, signature: string, format?: WireFormat): boolean {
+    if (text === "" || signature.length < this.#minLength) return false;
+    const name = modelGroup(model);
+    let group = this.#groups.get(name);
+    if (group === undefined) {
+      if (this.#groups.size >= this.#maxGroups) this.#evictGroup();
+      group = new Group();
+      this.#groups.set(name, group);
+    }
+    group.lastWrite = ++this.#writes;
+    const key = signatureKey(text);
+    const now = this.#now();
+    const existing = group.entries.get(key);
+    if (existing !== undefined) {
+      existing.signature = signature;
+      existing.format = format;
+      existing.touched = now;
+      group.toFront(existing);
+    } else if (group.entries.size >= this.#maxEntries) {
+      // A full group: the oldest entry is unlinked and reused for the new one (no allocation at steady state).
+      const e = group.oldest()!;
+      group.remove(e);
+      e.key = key;
+      e.signature = signature;
+      e.format = format;
+      e.touched = now;
+      group.add(e);
+    } else {
+      group.add(new Entry(key, signature, format, now));
+    }
+    if (this.#timer === null && !this.#disposed) this.#startPurge();
+    return true;
+  }
+
+  /**
+   * CLIProxyAPI's `GetCachedSignature`: the cached signature for `text` in `model`'s group (refreshing it), else the
+   * Gemini sentinel for the gemini group and "" for any other.
+   */
+  get(model: string, text: string): string {
+    const name = modelGroup(model);
+    if (text !== "") {
+      const hit = this.#find(name, text);
+      if (hit !== undefined) return hit.signature;
+    }
+    return name === "gemini" ? GEMINI_SENTINEL : "";
+  }
+
+  /**
+   * The live entry for `text` in `model`'s group (refreshing it), or undefined on an empty text, a miss or expiry. Read
+   * it at once: the record is reused when the entry is replaced or evicted.
+   */
+  lookup(model: string, text: string): CachedSignature | undefined {
+    return text === "" ? undefined : this.#find(modelGroup(model), text);
+  }
+
+  /** {@link lookup} by group name and an already derived key (a caller that hashed the text itself). */
+  lookupKey(group: string, key: string): CachedSignature | undefined {
+    const g = this.#groups.get(group);
+    return g === undefined ? undefined : this.#live(g, key);
+  }
+
+  /**
+   * CLIProxyAPI's `HasValidSignature`: a real signature is long enough; the Gemini sentinel is valid only for the
+   * gemini group.
+   */
+  hasValidSignature(model: string, signature: string): boolean {
+    if (signature === GEMINI_SENTINEL) return modelGroup(model) === "gemini";
+    return signature !== "" && signature.length >= this.#minLength;
+  }
+
+  /** Removes one entry; true when there was one. */
+  delete(model: string, text: string): boolean {
+    if (text === "") return false;
+    const name = modelGroup(model);
+    const g = this.#groups.get(name);
+    const e = g?.entries.get(signatureKey(text));
+    if (g === undefined || e === undefined) return false;
+    g.remove(e);
+    if (g.entries.size === 0) this.#groups.delete(name);
+    return true;
+  }
+
+  /** CLIProxyAPI's `ClearSignatureCache`: "" (or nothing) clears every group, a model name drops that model's group. */
+  clear(model = ""): void {
+    if (model === "") this.#groups.clear();
+    else this.#groups.delete(modelGroup(model));
+  }
+
+  /** Drops a group by its name (`gemini`, `claude`, `gpt`, or a raw model name). */
+  clearGroup(group: string): boolean {
+    return this.#groups.delete(group);
+  }
+
+  /** Removes expired entries, then empty groups; returns how many entries went. */
+  purge(): number {
+    const now = this.#now();
+    let removed = 0;
+    for (const [name, g] of this.#groups) {
+      // Recency order is time order: the expired entries are the oldest ones.
+      for (let e = g.oldest(); e !== undefined && now - e.touched > this.#ttl; e = g.oldest()) {
+        g.remove(e);
+        removed++;
+      }
+      if (g.entries.size === 0) this.#groups.delete(name);
+    }
+    return removed;
+  }
+
+  /** Entries across every group (expired ones not yet purged included). */
+  get size(): number {
+    let n = 0;
+    for (const g of this.#groups.values()) n += g.entries.size;
+    return n;
+  }
+
+  /** Group names, in the order they were created. */
+  groups(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  /** Entries of one group. */
+  groupSize(group: string): number {
+    return this.#groups.get(group)?.entries.size ?? 0;
+  }
+
+  /** True while the periodic purge is scheduled. */
+  get purging(): boolean {
+    return this.#timer !== null;
+  }
+
+  /** Stops the purge timer and drops every entry; the cache stays usable but never schedules a purge again. */
+  dispose(): void {
+    this.#disposed = true;
+    if (this.#timer !== null) {
+      this.#timers.clearInterval(this.#timer);
+      this.#timer = null;
+    }
+    this.#groups.clear();
+  }
+
+  #find(group: string, text: string): Entry | undefined {
+    const g = this.#groups.get(group);
+    // An unknown group is a miss without hashing the text.
+    return g === undefined ? undefined : this.#live(g, signatureKey(text));
+  }
+
+  #live(g: Group, key: string): Entry | undefined {
+    const e = g.entries.get(key);
+    if (e === undefined) return undefined;
+    const now = this.#now();
+    if (now - e.touched > this.#ttl) {
+      g.remove(e);
+      return undefined;
+    }
+    e.touched = now;
+    g.toFront(e);
+    return e;
+  }
+
+  #evictGroup(): void {
+    let victim: string | undefined;
+    let oldest = Infinity;
+    for (const [name, g] of this.#groups) {
+      if (g.lastWrite < oldest) {
+        oldest = g.lastWrite;
+        victim = name;
+      }
+    }
+    if (victim !== undefined) this.#groups.delete(victim);
+  }
+
+  #startPurge(): void {
+    this.#timer = this.#timers.setInterval(() => this.purge(), this.#purgeInterval);
+  }
+}
