@@ -94,6 +94,7 @@ const CORE_KEYS: ReadonlySet<string> = new Set([
   "auth-auto-refresh-workers",
   "oauth-model-alias",
   "oauth-excluded-models",
+  "oauth-request-scoped-errors",
   "proxy-url",
   "plugins",
 ]);

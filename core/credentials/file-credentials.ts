@@ -6,6 +6,7 @@ import type { RegisteredCredentialType, RegisteredProvider } from "../plugin/ins
 import type { Credential, CredentialModel, ProviderAdapter } from "../plugin/types.ts";
 import type { Logger } from "../log.ts";
 import type { AuthRecord } from "./auth-record.ts";
+import { ScopedErrorRules } from "../routing/scoped-errors.ts";
 
 /** One alias rule, from a file's `model_aliases` or the config's `oauth-model-alias` channel. */
 interface AliasRule {
@@ -38,11 +39,14 @@ function withAliases(models: readonly CredentialModel[], aliases: readonly Alias
 export interface ChannelRules {
   readonly aliases: Readonly<Record<string, readonly AliasRule[]>>;
   readonly excluded: Readonly<Record<string, readonly string[]>>;
+  /** `oauth-request-scoped-errors`, compiled once per channel. */
+  readonly scoped: Readonly<Record<string, ScopedErrorRules>>;
 }
 
 export function channelRules(config: {
   readonly "oauth-model-alias": Readonly<Record<string, readonly { name: string; alias: string; fork: boolean; "display-name": string; "force-mapping": boolean }[]>>;
   readonly "oauth-excluded-models": Readonly<Record<string, readonly string[]>>;
+  readonly "oauth-request-scoped-errors": Readonly<Record<string, Parameters<typeof ScopedErrorRules.compile>[0]>>;
 }): ChannelRules {
   const aliases: Record<string, AliasRule[]> = {};
   for (const [channel, list] of Object.entries(config["oauth-model-alias"])) {
@@ -56,10 +60,15 @@ export function channelRules(config: {
   }
   const excluded: Record<string, readonly string[]> = {};
   for (const [channel, list] of Object.entries(config["oauth-excluded-models"])) excluded[channel.toLowerCase()] = list;
-  return { aliases, excluded };
+  const scoped: Record<string, ScopedErrorRules> = {};
+  for (const [channel, rules] of Object.entries(config["oauth-request-scoped-errors"])) {
+    const compiled = ScopedErrorRules.compile(rules);
+    if (compiled) scoped[channel.toLowerCase()] = compiled;
+  }
+  return { aliases, excluded, scoped };
 }
 
-const NO_RULES: ChannelRules = { aliases: {}, excluded: {} };
+const NO_RULES: ChannelRules = { aliases: {}, excluded: {}, scoped: {} };
 
 /** Builds the file credentials; records of types no enabled provider serves are skipped (the directory lists them). */
 export function credentialsFromRecords(
@@ -94,6 +103,7 @@ export function credentialsFromRecords(
       excludedModels: record.excludedModels ?? rules.excluded[record.type] ?? built.excludedModels,
       proxyUrl: record.proxyUrl ?? built.proxyUrl,
       disableCooling: record.disableCooling ?? built.disableCooling,
+      requestScopedErrors: rules.scoped[record.type] ?? built.requestScopedErrors,
       requestRetry: record.requestRetry ?? built.requestRetry,
     };
     let group = byAdapter.get(registered.handler.adapter);

@@ -49,6 +49,8 @@ export function createSignatureCachePlugin(
     version: "1.0.0",
     core: "^1.0.0",
     configKeys: SIGNATURE_CACHE_KEYS,
+    // On unless `antigravity-signature-cache-enabled: false` (CLIProxyAPI's default is on).
+    enabledByDefault: true,
     configSchema: signatureCacheOptions,
     setup(ctx) {
       let options = ctx.options;

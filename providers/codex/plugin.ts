@@ -5,12 +5,15 @@ import { definePlugin } from "../../core/plugin/define.ts";
 import { credentialsFromKeyEntries } from "../shared/key-entries.ts";
 import { CODEX_PROVIDER, codexAdapter, XAI_BASE, XAI_PROVIDER, xaiAdapter } from "./adapter.ts";
 import { CODEX_MODELS, XAI_MODELS } from "./models.ts";
+import { codexCredentialType } from "./oauth.ts";
 
 export const codexPlugin = definePlugin<{ "codex-api-key": readonly CodexKeyEntry[] }>({
   name: "codex",
   version: "1.0.0",
   core: "^1.0.0",
   configKeys: ["codex-api-key"],
+  // Serves `type: codex` auth files too, which need no config key.
+  enabledByDefault: true,
   configSchema: z.object({ "codex-api-key": configSchema.shape["codex-api-key"] }),
   setup(ctx) {
     // Entries without base-url are dropped by the config schema, as CLIProxyAPI does.
@@ -21,6 +24,7 @@ export const codexPlugin = definePlugin<{ "codex-api-key": readonly CodexKeyEntr
         catalogue: CODEX_MODELS,
       }),
     );
+    ctx.registerCredentialType("codex", codexCredentialType);
   },
 });
 

@@ -17,6 +17,8 @@ export interface KeyCredentialData {
   /** `[upstream header, client header]` from `"$Name"` values. */
   readonly copiedHeaders: readonly (readonly [string, string])[];
   readonly proxyUrl: string;
+  /** An OAuth access token from an auth file rather than an API key (providers authenticate it differently). */
+  readonly oauth?: boolean;
 }
 
 /** Configured `models:` (aliases) replace the catalogue, as in CLIProxyAPI. */

@@ -228,7 +228,8 @@ describe("signature cache end to end: disabled", () => {
   test("antigravity-signature-cache-enabled: false → the thought is dropped, the call gets the sentinel", async () => {
     const sy = await startTestSwitchyard(config(up, "antigravity-signature-cache-enabled: false"));
     try {
-      assert.equal(hooksOf(sy), undefined, "not loaded");
+      // On by default as a plugin, but switched off by its key: a no-op.
+      assert.equal(hooksOf(sy)?.signatureCache.enabled, false, "loaded but switched off");
       for (const stream of [true, false]) {
         const { modelParts } = await conversation(sy, up, `off tool ${stream}`, { stream });
         assert.equal(modelParts.some((p) => p.thought === true), false, "no foreign or restored thinking");
