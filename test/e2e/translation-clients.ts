@@ -40,11 +40,13 @@ export interface Turn {
 
 export interface Ask {
   readonly text: string;
+  /** A system prompt, in the client format's own place for it. */
+  readonly system?: string;
   readonly image?: { readonly mediaType: string; readonly data: string };
   readonly tools?: boolean;
   readonly thinking?: boolean;
-  /** Second turn: the first turn and the tool output answering its call. */
-  readonly after?: { readonly turn: Turn; readonly toolOutput: string };
+  /** Second turn: the first turn and the tool output answering each of its calls. */
+  readonly after?: { readonly turn: Turn; readonly toolOutput: string | ((call: ToolCall) => string) };
 }
 
 export interface ClientDriver {
@@ -54,6 +56,10 @@ export interface ClientDriver {
 }
 
 export const CLIENT_KEY = "sk-client-e2e";
+
+function outputFor(after: NonNullable<Ask["after"]>, call: ToolCall): string {
+  return typeof after.toolOutput === "string" ? after.toolOutput : after.toolOutput(call);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // openai: Chat Completions
@@ -67,11 +73,12 @@ export function chatDriver(baseUrl: string): ClientDriver {
       const user: OpenAI.ChatCompletionContentPart[] = [{ type: "text", text: ask.text }];
       if (ask.image) user.push({ type: "image_url", image_url: { url: `data:${ask.image.mediaType};base64,${ask.image.data}` } });
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: ask.image ? user : ask.text }];
+      if (ask.system) messages.unshift({ role: "system", content: ask.system });
       if (ask.after) {
         const prev = ask.after.turn.replay as OpenAI.ChatCompletionMessage;
         messages.push({ role: "assistant", content: prev.content, tool_calls: prev.tool_calls });
         for (const call of ask.after.turn.toolCalls) {
-          messages.push({ role: "tool", tool_call_id: call.id, content: ask.after.toolOutput });
+          messages.push({ role: "tool", tool_call_id: call.id, content: outputFor(ask.after, call) });
         }
       }
       const params: OpenAI.ChatCompletionCreateParamsNonStreaming = { model, messages };
@@ -137,10 +144,11 @@ export function responsesDriver(baseUrl: string): ClientDriver {
           }
         }
         for (const call of ask.after.turn.toolCalls) {
-          input.push({ type: "function_call_output", call_id: call.id, output: ask.after.toolOutput });
+          input.push({ type: "function_call_output", call_id: call.id, output: outputFor(ask.after, call) });
         }
       }
       const params: OpenAI.Responses.ResponseCreateParamsNonStreaming = { model, input };
+      if (ask.system) params.instructions = ask.system;
       if (ask.tools) {
         params.tools = [{ type: "function", ...WEATHER_TOOL, parameters: { ...WEATHER_TOOL.parameters }, strict: false }];
       }
@@ -190,11 +198,12 @@ export function claudeDriver(baseUrl: string): ClientDriver {
           content: ask.after.turn.toolCalls.map((c) => ({
             type: "tool_result" as const,
             tool_use_id: c.id,
-            content: ask.after!.toolOutput,
+            content: outputFor(ask.after!, c),
           })),
         });
       }
       const params: Anthropic.MessageCreateParamsNonStreaming = { model, max_tokens: 4096, messages };
+      if (ask.system) params.system = ask.system;
       if (ask.tools) {
         params.tools = [{
           name: WEATHER_TOOL.name,
@@ -243,7 +252,7 @@ export function geminiDriver(baseUrl: string): ClientDriver {
         contents.push({
           role: "user",
           parts: ask.after.turn.toolCalls.map((c) => ({
-            functionResponse: { id: c.id, name: c.name, response: { result: ask.after!.toolOutput } },
+            functionResponse: { id: c.id, name: c.name, response: { result: outputFor(ask.after!, c) } },
           })),
         });
       }
@@ -258,6 +267,7 @@ export function geminiDriver(baseUrl: string): ClientDriver {
         }];
       }
       if (ask.thinking) config.thinkingConfig = { includeThoughts: true, thinkingBudget: 2048 };
+      if (ask.system) config.systemInstruction = ask.system;
       const request = { model, contents: contents as Content[], config };
       const all: GeminiPart[] = [];
       let usage: Record<string, unknown> = {};

@@ -134,6 +134,52 @@ const ISSUED_CALL_ID: Readonly<Record<UpstreamFormat, RegExp>> = {
 /** Client formats with a place for thinking signatures (Gemini clients get thoughts unsigned: see stream-renderer.ts). */
 const CARRIES_SIGNATURE: ReadonlySet<ClientFormat> = new Set(["claude", "openai-responses"]);
 
+/** The system prompt as the upstream received it. */
+function upstreamSystem(format: UpstreamFormat, body: Json): string {
+  switch (format) {
+    case "openai": {
+      const m = (body.messages as Json[])[0]!;
+      return m.role === "system" ? String(m.content) : "";
+    }
+    case "claude":
+      return typeof body.system === "string" ? body.system : (body.system as Json[] ?? []).map((b) => String(b.text)).join("");
+    case "gemini":
+      return ((body.systemInstruction as Json | undefined)?.parts as Json[] ?? []).map((p) => String(p.text)).join("");
+    case "codex": {
+      if (typeof body.instructions === "string" && body.instructions !== "") return body.instructions;
+      const dev = (body.input as Json[]).find((i) => i.role === "developer" || i.role === "system");
+      return ((dev?.content as Json[]) ?? []).map((c) => String(c.text)).join("");
+    }
+  }
+}
+
+/** Every tool call of the last assistant turn, as the upstream sees it in its own history. */
+function historyCalls(format: UpstreamFormat, body: Json): { id: string; name: string; args: Json }[] {
+  switch (format) {
+    case "openai": {
+      const m = (body.messages as Json[]).findLast((x) => Array.isArray(x.tool_calls))!;
+      return (m.tool_calls as Json[]).map((c) => {
+        const fn = c.function as Json;
+        return { id: String(c.id), name: String(fn.name), args: JSON.parse(String(fn.arguments)) };
+      });
+    }
+    case "claude": {
+      const m = (body.messages as Json[]).findLast((x) => x.role === "assistant")!;
+      return (m.content as Json[]).filter((b) => b.type === "tool_use").map((b) => ({ id: String(b.id), name: String(b.name), args: b.input as Json }));
+    }
+    case "codex":
+      return (body.input as Json[]).filter((i) => i.type === "function_call")
+        .map((i) => ({ id: String(i.call_id), name: String(i.name), args: JSON.parse(String(i.arguments)) }));
+    case "gemini": {
+      const c = (body.contents as Json[]).findLast((x) => x.role === "model")!;
+      return (c.parts as Json[]).filter((p) => p.functionCall).map((p) => {
+        const fc = p.functionCall as Json;
+        return { id: String(fc.id ?? ""), name: String(fc.name), args: fc.args as Json };
+      });
+    }
+  }
+}
+
 /** The tool call as the upstream sees it in its own history (round 2). */
 function historyCall(format: UpstreamFormat, body: Json): { id: string; name: string; args: unknown; signature?: string } {
   switch (format) {
@@ -185,7 +231,8 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
         const cell = `${client} → ${upstream} upstream, ${stream ? "stream" : "non-stream"}`;
         describe(cell, () => {
           test("text and usage", async () => {
-            const turn = await drivers[client].send(via(upstream), stream, { text: "Salut ! Ça va ?" });
+            const system = "Réponds en français, brièvement. 🇫🇷";
+            const turn = await drivers[client].send(via(upstream), stream, { text: "Salut ! Ça va ?", system });
             assert.equal(turn.text, greeting(upstream));
             assert.equal(turn.stop, TEXT_STOP[client]);
             assert.equal(turn.model, via(upstream), "the answer names the model the client asked for");
@@ -194,6 +241,7 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
             const fake = rig.up[upstream];
             const req = fake.last();
             assert.equal(fake.ask(req).lastUserText, "Salut ! Ça va ?");
+            assert.equal(upstreamSystem(upstream, req.json!), system, "the system prompt in the upstream's own place");
             assert.equal(fake.ask(req).stream, stream || upstream === "codex", "stream asked upstream as the client asked");
             if (upstream === "gemini") assert.match(req.path, new RegExp(`/models/${UPSTREAM_MODEL.gemini}:`));
             else assert.equal(req.json?.model, UPSTREAM_MODEL[upstream]);
@@ -235,6 +283,29 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
               assert.equal(replayed.id, call.id);
             } else {
               assert.ok(replayed.signature, "Gemini 3 needs a signature on the replayed call");
+            }
+          });
+
+          test("two parallel tool calls, each result paired with its own call", async () => {
+            const fake = rig.up[upstream];
+            const d = drivers[client];
+            const text = "Weather in Paris and Tokyo? [[two calls]]";
+            const first = await d.send(via(upstream), stream, { text, tools: true });
+            assert.deepEqual(first.toolCalls.map((c) => c.args), [WEATHER_ARGS, { ...WEATHER_ARGS, city: "Tokyo" }]);
+            assert.equal(new Set(first.toolCalls.map((c) => c.id)).size, 2, "distinct call ids");
+            const out = (c: { args: unknown }) => `${(c.args as { city: string }).city}: ${TOOL_OUTPUT}`;
+            const second = await d.send(via(upstream), stream, { text, tools: true, after: { turn: first, toolOutput: out } });
+            assert.equal(second.text, toolAnswer(`Paris: ${TOOL_OUTPUT} | Tokyo: ${TOOL_OUTPUT}`));
+            const sent = fake.last();
+            const calls = historyCalls(upstream, sent.json!);
+            const results = fake.ask(sent).toolResults;
+            assert.equal(calls.length, 2);
+            assert.equal(results.length, 2);
+            for (const [i, r] of results.entries()) {
+              // Gemini pairs by position; the others by id.
+              const call = upstream === "gemini" ? calls[i]! : calls.find((c) => c.id === r.callId)!;
+              assert.ok(call, `result ${r.callId} answers a call in the history`);
+              assert.equal(r.output, out(call), "each result answers its own call");
             }
           });
 

@@ -66,12 +66,20 @@ export const UPSTREAM_USAGE = {
 
 type Json = Record<string, unknown>;
 
+export interface ToolResult {
+  readonly callId: string;
+  readonly name: string;
+  readonly output: string;
+}
+
 /** What a request asks for, read from the fake's own format. */
 export interface Ask {
   readonly stream: boolean;
   readonly tools: readonly string[];
-  /** The tool result in the last user turn, with the name of the call it answers. */
-  readonly toolResult: { readonly callId: string; readonly name: string; readonly output: string } | null;
+  /** The tool results of the last user turn, in order, each with the name of the call it answers. */
+  readonly toolResults: readonly ToolResult[];
+  /** The first of them (null when the last turn answers no call). */
+  readonly toolResult: ToolResult | null;
   readonly thinking: boolean;
   readonly image: { readonly mediaType: string; readonly data: string } | null;
   readonly lastUserText: string;
@@ -106,7 +114,7 @@ interface Answer {
   readonly id: string;
   readonly thinking: { readonly text: string; readonly signature: string } | null;
   readonly text: string;
-  readonly toolCall: { readonly id: string; readonly name: string; readonly args: Json } | null;
+  readonly toolCalls: readonly { readonly id: string; readonly name: string; readonly args: Json }[];
   /** Stream the text in this many pieces at least (`[[many N]]`). */
   readonly pieces: readonly string[];
   /** Stop after the first pieces and drop the connection. */
@@ -149,12 +157,12 @@ const openai: FormatSpec = {
     const body = req.json ?? {};
     const messages = arr(body.messages).filter(isObj);
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
-    const last = messages.at(-1);
-    let toolResult: Ask["toolResult"] = null;
-    if (last?.role === "tool") {
-      const callId = str(last.tool_call_id) ?? "";
-      const call = messages.flatMap((m) => arr(m.tool_calls)).find((c) => isObj(c) && c.id === callId) as Json | undefined;
-      toolResult = { callId, name: str((call?.function as Json | undefined)?.name) ?? "", output: chatText(last.content) };
+    const toolResults: ToolResult[] = [];
+    for (let i = messages.length - 1; i >= 0 && messages[i]!.role === "tool"; i--) {
+      const m = messages[i]!;
+      const callId = str(m.tool_call_id) ?? "";
+      const call = messages.flatMap((x) => arr(x.tool_calls)).find((c) => isObj(c) && c.id === callId) as Json | undefined;
+      toolResults.unshift({ callId, name: str((call?.function as Json | undefined)?.name) ?? "", output: chatText(m.content) });
     }
     const image = arr(lastUser?.content).map((p) =>
       isObj(p) && p.type === "image_url" ? dataUrl(str((p.image_url as Json | undefined)?.url)) : null
@@ -163,7 +171,8 @@ const openai: FormatSpec = {
     return {
       stream: body.stream === true,
       tools: arr(body.tools).map((t) => str(((t as Json).function as Json | undefined)?.name) ?? ""),
-      toolResult,
+      toolResults,
+      toolResult: toolResults[0] ?? null,
       thinking: effort !== undefined && effort !== "none",
       image,
       lastUserText: chatText(lastUser?.content),
@@ -234,17 +243,17 @@ const openai: FormatSpec = {
       prompt_tokens_details: { cached_tokens: u.cacheRead },
       completion_tokens_details: { reasoning_tokens: u.reasoning },
     };
-    const finish = a.toolCall ? "tool_calls" : "stop";
+    const finish = a.toolCalls.length > 0 ? "tool_calls" : "stop";
     const base = { id: a.id, object: "chat.completion.chunk", created: 1_760_000_000, model: a.model };
     if (!ask.stream) {
-      const message: Json = { role: "assistant", content: a.toolCall ? null : a.text };
+      const message: Json = { role: "assistant", content: a.toolCalls.length > 0 ? null : a.text };
       if (a.thinking) message.reasoning_content = a.thinking.text;
-      if (a.toolCall) {
-        message.tool_calls = [{
-          id: a.toolCall.id,
+      if (a.toolCalls.length > 0) {
+        message.tool_calls = a.toolCalls.map((t) => ({
+          id: t.id,
           type: "function",
-          function: { name: a.toolCall.name, arguments: JSON.stringify(a.toolCall.args) },
-        }];
+          function: { name: t.name, arguments: JSON.stringify(t.args) },
+        }));
       }
       return {
         kind: "json",
@@ -255,12 +264,11 @@ const openai: FormatSpec = {
       `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`;
     const chunks = [frame({ role: "assistant", content: "" })];
     if (a.thinking) for (const p of split(a.thinking.text)) chunks.push(frame({ reasoning_content: p }));
-    if (a.toolCall) {
-      const args = JSON.stringify(a.toolCall.args);
-      chunks.push(frame({
-        tool_calls: [{ index: 0, id: a.toolCall.id, type: "function", function: { name: a.toolCall.name, arguments: "" } }],
-      }));
-      for (const p of split(args, 7)) chunks.push(frame({ tool_calls: [{ index: 0, function: { arguments: p } }] }));
+    if (a.toolCalls.length > 0) {
+      a.toolCalls.forEach((t, index) => {
+        chunks.push(frame({ tool_calls: [{ index, id: t.id, type: "function", function: { name: t.name, arguments: "" } }] }));
+        for (const p of split(JSON.stringify(t.args), 7)) chunks.push(frame({ tool_calls: [{ index, function: { arguments: p } }] }));
+      });
     } else {
       for (const p of a.pieces) chunks.push(frame({ content: p }));
     }
@@ -290,12 +298,13 @@ const claude: FormatSpec = {
     const messages = arr(body.messages).filter(isObj);
     const lastUser = [...messages].reverse().find((m) => m.role === "user");
     const blocks = arr(lastUser?.content).filter(isObj);
-    const result = blocks.find((b) => b.type === "tool_result");
-    let toolResult: Ask["toolResult"] = null;
-    if (result && lastUser === messages.at(-1)) {
-      const callId = str(result.tool_use_id) ?? "";
-      const use = messages.flatMap((m) => arr(m.content)).find((b) => isObj(b) && b.type === "tool_use" && b.id === callId);
-      toolResult = { callId, name: str((use as Json | undefined)?.name) ?? "", output: claudeText(result.content) };
+    const toolResults: ToolResult[] = [];
+    if (lastUser === messages.at(-1)) {
+      for (const result of blocks.filter((b) => b.type === "tool_result")) {
+        const callId = str(result.tool_use_id) ?? "";
+        const use = messages.flatMap((m) => arr(m.content)).find((b) => isObj(b) && b.type === "tool_use" && b.id === callId);
+        toolResults.push({ callId, name: str((use as Json | undefined)?.name) ?? "", output: claudeText(result.content) });
+      }
     }
     const img = blocks.find((b) => b.type === "image" && isObj(b.source) && b.source.type === "base64");
     const source = img?.source as Json | undefined;
@@ -303,7 +312,8 @@ const claude: FormatSpec = {
     return {
       stream: body.stream === true,
       tools: arr(body.tools).map((t) => str((t as Json).name) ?? ""),
-      toolResult,
+      toolResults,
+      toolResult: toolResults[0] ?? null,
       thinking: thinking === "enabled" || thinking === "adaptive",
       image: source ? { mediaType: String(source.media_type), data: String(source.data) } : null,
       lastUserText: claudeText(lastUser?.content),
@@ -428,10 +438,9 @@ const claude: FormatSpec = {
     const u = UPSTREAM_USAGE.claude;
     const content: Json[] = [];
     if (a.thinking) content.push({ type: "thinking", thinking: a.thinking.text, signature: a.thinking.signature });
-    if (a.toolCall) {
-      content.push({ type: "tool_use", id: a.toolCall.id, name: a.toolCall.name, input: a.toolCall.args });
-    } else content.push({ type: "text", text: a.text });
-    const stop = a.toolCall ? "tool_use" : "end_turn";
+    for (const t of a.toolCalls) content.push({ type: "tool_use", id: t.id, name: t.name, input: t.args });
+    if (a.toolCalls.length === 0) content.push({ type: "text", text: a.text });
+    const stop = a.toolCalls.length > 0 ? "tool_use" : "end_turn";
     const usage = { input_tokens: 10, cache_creation_input_tokens: u.cacheCreation, cache_read_input_tokens: u.cacheRead, output_tokens: u.output };
     const message = { id: a.id, type: "message", role: "assistant", model: a.model, content, stop_reason: stop, stop_sequence: null, usage };
     if (!ask.stream) return { kind: "json", body: message };
@@ -450,13 +459,15 @@ const claude: FormatSpec = {
       chunks.push(ev("content_block_stop", { index }));
       index++;
     }
-    if (a.toolCall) {
-      const t = a.toolCall;
-      chunks.push(ev("content_block_start", { index, content_block: { type: "tool_use", id: t.id, name: t.name, input: {} } }));
-      chunks.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } }));
-      for (const p of split(JSON.stringify(t.args), 6)) {
-        chunks.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: p } }));
-      }
+    if (a.toolCalls.length > 0) {
+      a.toolCalls.forEach((t, i) => {
+        if (i > 0) chunks.push(ev("content_block_stop", { index: index++ }));
+        chunks.push(ev("content_block_start", { index, content_block: { type: "tool_use", id: t.id, name: t.name, input: {} } }));
+        chunks.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } }));
+        for (const p of split(JSON.stringify(t.args), 6)) {
+          chunks.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: p } }));
+        }
+      });
     } else {
       chunks.push(ev("content_block_start", { index, content_block: { type: "text", text: "" } }));
       for (const p of a.pieces) chunks.push(ev("content_block_delta", { index, delta: { type: "text_delta", text: p } }));
@@ -497,12 +508,15 @@ const gemini: FormatSpec = {
     const contents = arr(body.contents).filter(isObj);
     const lastUser = [...contents].reverse().find((c) => c.role === "user");
     const parts = arr(lastUser?.parts).filter(isObj);
-    const fr = parts.find((p) => isObj(p.functionResponse))?.functionResponse as Json | undefined;
-    let toolResult: Ask["toolResult"] = null;
-    if (fr && lastUser === contents.at(-1)) {
-      const response = fr.response as Json | undefined;
-      const output = typeof response?.result === "string" ? response.result : JSON.stringify(response ?? null);
-      toolResult = { callId: str(fr.id) ?? "", name: str(fr.name) ?? "", output };
+    const toolResults: ToolResult[] = [];
+    if (lastUser === contents.at(-1)) {
+      for (const p of parts) {
+        if (!isObj(p.functionResponse)) continue;
+        const fr = p.functionResponse;
+        const response = fr.response as Json | undefined;
+        const output = typeof response?.result === "string" ? response.result : JSON.stringify(response ?? null);
+        toolResults.push({ callId: str(fr.id) ?? "", name: str(fr.name) ?? "", output });
+      }
     }
     const inline = parts.find((p) => isObj(p.inlineData))?.inlineData as Json | undefined;
     const gen = isObj(body.generationConfig) ? body.generationConfig : {};
@@ -510,7 +524,8 @@ const gemini: FormatSpec = {
     return {
       stream: req.path.endsWith(":streamGenerateContent"),
       tools: arr(body.tools).flatMap((t) => arr((t as Json).functionDeclarations)).map((d) => str((d as Json).name) ?? ""),
-      toolResult,
+      toolResults,
+      toolResult: toolResults[0] ?? null,
       thinking: tc?.includeThoughts === true && tc.thinkingBudget !== 0,
       image: inline ? { mediaType: String(inline.mimeType), data: String(inline.data) } : null,
       lastUserText: geminiText(lastUser?.parts),
@@ -598,8 +613,12 @@ const gemini: FormatSpec = {
     // Gemini signs the function call when there is one, else the first answer part after the thoughts.
     const signature = a.thinking?.signature;
     const thoughtParts: Json[] = a.thinking ? split(a.thinking.text, 12).map((t) => ({ text: t, thought: true })) : [];
-    const answerParts: Json[] = a.toolCall
-      ? [{ functionCall: { name: a.toolCall.name, args: a.toolCall.args }, ...(signature ? { thoughtSignature: signature } : {}) }]
+    const answerParts: Json[] = a.toolCalls.length > 0
+      ? a.toolCalls.map((t, i) => ({
+        functionCall: { name: t.name, args: t.args },
+        // Gemini signs the first call of a turn only.
+        ...(signature && i === 0 ? { thoughtSignature: signature } : {}),
+      }))
       : a.pieces.map((t, i) => (i === 0 && signature ? { text: t, thoughtSignature: signature } : { text: t }));
     const tail = { modelVersion: a.model, responseId: a.id };
     if (!ask.stream) {
@@ -645,13 +664,13 @@ const codex: FormatSpec = {
   ask(req) {
     const body = req.json ?? {};
     const input = arr(body.input).filter(isObj);
-    const last = input.at(-1);
-    let toolResult: Ask["toolResult"] = null;
-    if (last?.type === "function_call_output") {
-      const callId = str(last.call_id) ?? "";
-      const call = input.find((i) => i.type === "function_call" && i.call_id === callId);
-      const output = typeof last.output === "string" ? last.output : responsesText(last.output);
-      toolResult = { callId, name: str(call?.name) ?? "", output };
+    const toolResults: ToolResult[] = [];
+    for (let i = input.length - 1; i >= 0 && input[i]!.type === "function_call_output"; i--) {
+      const item = input[i]!;
+      const callId = str(item.call_id) ?? "";
+      const call = input.find((x) => x.type === "function_call" && x.call_id === callId);
+      const output = typeof item.output === "string" ? item.output : responsesText(item.output);
+      toolResults.unshift({ callId, name: str(call?.name) ?? "", output });
     }
     const lastUser = [...input].reverse().find((i) => i.role === "user" && (i.type === undefined || i.type === "message"));
     const image = arr(lastUser?.content).map((p) =>
@@ -661,7 +680,8 @@ const codex: FormatSpec = {
     return {
       stream: true,
       tools: arr(body.tools).map((t) => str((t as Json).name) ?? ""),
-      toolResult,
+      toolResults,
+      toolResult: toolResults[0] ?? null,
       // The backend reasons at every effort but "none"; summary text only comes when a summary is asked for.
       thinking: reasoning.effort !== "none" && typeof reasoning.summary === "string" && reasoning.summary !== "none",
       image,
@@ -687,11 +707,12 @@ const codex: FormatSpec = {
         if (!str(item.call_id) || !str(item.name) || typeof item.arguments !== "string") out.push(`input[${i}]: malformed function_call`);
         calls.add(String(item.call_id));
       } else if (type === "function_call_output") {
-        if (!calls.has(String(item.call_id))) out.push(`input[${i}]: No tool call found for function call output with call_id ${item.call_id}`);
+        if (!calls.delete(String(item.call_id))) out.push(`input[${i}]: No tool call found for function call output with call_id ${item.call_id}`);
       } else if (type === "reasoning") {
         if (!issued.has(String(item.encrypted_content))) out.push(`input[${i}]: The encrypted content could not be verified.`);
       }
     });
+    for (const id of calls) out.push(`No tool output found for function call ${id}.`);
     for (const t of arr(body.tools)) {
       if (isObj(t) && t.type === "function" && (!str(t.name) || !isObj(t.parameters))) out.push("malformed tool");
     }
@@ -727,8 +748,7 @@ const codex: FormatSpec = {
       output.push(item);
       n++;
     }
-    if (a.toolCall) {
-      const t = a.toolCall;
+    for (const t of a.toolCalls) {
       const args = JSON.stringify(t.args);
       const id = `fc_${t.id}`;
       chunks.push(ev("response.output_item.added", { output_index: n, item: { id, type: "function_call", status: "in_progress", arguments: "", call_id: t.id, name: t.name } }));
@@ -737,7 +757,9 @@ const codex: FormatSpec = {
       const item = { id, type: "function_call", status: "completed", arguments: args, call_id: t.id, name: t.name };
       chunks.push(ev("response.output_item.done", { output_index: n, item }));
       output.push(item);
-    } else {
+      n++;
+    }
+    if (a.toolCalls.length === 0) {
       const id = `msg_${a.id}_${n}`;
       chunks.push(ev("response.output_item.added", { output_index: n, item: { id, type: "message", status: "in_progress", role: "assistant", content: [] } }));
       chunks.push(ev("response.content_part.added", { item_id: id, output_index: n, content_index: 0, part: { type: "output_text", text: "", annotations: [] } }));
@@ -812,14 +834,19 @@ export async function startFakeProvider(format: UpstreamFormat): Promise<FakePro
     if (signature) issued.add(signature);
     const many = /\[\[many (\d+)\]\]/.exec(ask.lastUserText);
     let text: string;
-    let toolCall: Answer["toolCall"] = null;
-    if (ask.toolResult) text = toolAnswer(ask.toolResult.output);
+    const toolCalls: Answer["toolCalls"][number][] = [];
+    if (ask.toolResults.length > 0) text = toolAnswer(ask.toolResults.map((r) => r.output).join(" | "));
     else if (ask.image) text = imageAnswer(ask.image.mediaType, ask.image.data);
     else if (many) text = "x".repeat(Number(many[1]));
     else text = greeting(format);
-    if (!ask.toolResult && ask.tools.includes(WEATHER_TOOL.name)) {
-      const callId = { openai: `call_oa${n}`, claude: `toolu_fake${n}`, gemini: "", codex: `call_cx${n}` }[format];
-      toolCall = { id: callId, name: WEATHER_TOOL.name, args: { ...WEATHER_ARGS } };
+    if (ask.toolResults.length === 0 && ask.tools.includes(WEATHER_TOOL.name)) {
+      // `[[two calls]]`: parallel calls in one turn (Paris, then Tokyo).
+      const cities = ask.lastUserText.includes("[[two calls]]") ? [WEATHER_ARGS.city, "Tokyo"] : [WEATHER_ARGS.city];
+      cities.forEach((city, i) => {
+        const k = `${n}${i === 0 ? "" : `_${i}`}`;
+        const callId = { openai: `call_oa${k}`, claude: `toolu_fake${k}`, gemini: "", codex: `call_cx${k}` }[format];
+        toolCalls.push({ id: callId, name: WEATHER_TOOL.name, args: { ...WEATHER_ARGS, city } });
+      });
     }
     // The Codex backend always reasons (and returns its encrypted reasoning); the others only when asked.
     const thinkingText = ask.thinking ? THINKING_TEXT : format === "codex" && req.json && isObj(req.json.reasoning) && req.json.reasoning.effort !== "none" ? "" : null;
@@ -828,7 +855,7 @@ export async function startFakeProvider(format: UpstreamFormat): Promise<FakePro
       id,
       thinking: thinkingText !== null ? { text: thinkingText, signature: signature ?? "" } : null,
       text,
-      toolCall,
+      toolCalls,
       pieces: many ? Array.from({ length: Number(many[1]) }, () => "x") : split(text),
       cut: ask.lastUserText.includes("[[cut]]"),
     };
