@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { ApiError, GoogleGenAI } from "@google/genai";
-import type { UpstreamFormat } from "../helpers/fake-providers.ts";
+import { MIDFAIL_MESSAGE, type UpstreamFormat } from "../helpers/fake-providers.ts";
 import { CLIENT_KEY, type ClientFormat } from "./translation-clients.ts";
 import { SAME_FORMAT, startRig, type TranslationRig, UPSTREAMS, via } from "./translation-setup.ts";
 
@@ -90,7 +90,7 @@ function frames(text: string): Frame[] {
 }
 
 /** The in-stream error a client format ends a cut stream with, and what a clean finish would have looked like. */
-function assertCutStream(client: ClientFormat, text: string): void {
+function assertCutStream(client: ClientFormat, text: string, cut = true): void {
   const fs = frames(text);
   assert.ok(fs.length >= 2, `some content, then the error: ${text}`);
   const last = fs.at(-1)!;
@@ -120,8 +120,13 @@ function assertCutStream(client: ClientFormat, text: string): void {
       assert.ok(!fs.some((f) => f.data.includes('"finishReason"')), "no final chunk after a cut");
       assert.equal(last.event, undefined);
       assert.equal(typeof (json.error as Json).message, "string");
-      assert.equal((json.error as Json).code, 502);
-      assert.equal((json.error as Json).status, "UNAVAILABLE");
+      if (cut) {
+        assert.equal((json.error as Json).code, 502);
+        assert.equal((json.error as Json).status, "UNAVAILABLE");
+      } else {
+        assert.ok(Number((json.error as Json).code) >= 500, "the upstream's failure is a server error");
+        assert.equal(typeof (json.error as Json).status, "string");
+      }
       break;
   }
 }
@@ -211,6 +216,20 @@ describe("upstream errors and cut streams across formats", () => {
           assert.equal(res.status, 200, "the stream had started");
           assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
           assertCutStream(client, await res.text());
+        });
+      }
+    }
+
+    for (const client of CLIENTS) {
+      for (const upstream of UPSTREAMS) {
+        if (SAME_FORMAT[client] === upstream) continue;
+        test(`${client} ← ${upstream}: the upstream's own in-stream error event mid-way`, async () => {
+          const [url, init] = rawRequest(client, rig.sy.url, via(upstream), "tell me a story [[midfail]]", true);
+          const res = await fetch(url, init);
+          assert.equal(res.status, 200, "the stream had started");
+          const text = await res.text();
+          assertCutStream(client, text, false);
+          assert.ok(text.includes(MIDFAIL_MESSAGE), `the upstream's message reaches the client: ${text}`);
         });
       }
     }

@@ -11,7 +11,8 @@
  * - a user image → text naming its media type and base64 length;
  * - otherwise a greeting. Every answer carries the format's usage, with cache and reasoning counts.
  * Markers in the last user text script failures: `[[error NNN]]` answers HTTP NNN with the format's error body before
- * any byte, `[[cut]]` starts a stream and then drops the connection, `[[many N]]` streams N text deltas.
+ * any byte, `[[cut]]` starts a stream and then drops the connection, `[[midfail]]` starts a stream and then sends
+ * the format's own in-stream error event (MIDFAIL_MESSAGE), `[[many N]]` streams N text deltas.
  *
  * Like the real APIs, every fake validates what it receives (required fields, turn order, tool call/result pairing,
  * signatures it did not issue…) and answers 400 in its own error shape when the request is invalid, so a translation
@@ -38,6 +39,8 @@ export const WEATHER_TOOL: { name: string; description: string; parameters: Reco
 };
 export const WEATHER_ARGS = { city: "Paris", unit: "celsius" } as const;
 export const TOOL_OUTPUT = "sunny, 21°C";
+/** The message of the in-stream error `[[midfail]]` asks for. */
+export const MIDFAIL_MESSAGE = "fake upstream overloaded mid-stream";
 export const THINKING_TEXT = "The user greets me; a short, friendly answer in French fits.";
 
 export function greeting(format: UpstreamFormat): string {
@@ -119,6 +122,8 @@ interface Answer {
   readonly pieces: readonly string[];
   /** Stop after the first pieces and drop the connection. */
   readonly cut: boolean;
+  /** Stop after the first pieces with the format's own in-stream error event (`[[midfail]]`). */
+  readonly midFail: boolean;
 }
 
 /** Splits text into pieces of a few code points (never inside a surrogate pair). */
@@ -273,6 +278,10 @@ const openai: FormatSpec = {
       for (const p of a.pieces) chunks.push(frame({ content: p }));
     }
     if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 3), cut: true, delayMs: CUT_DELAY_MS };
+    if (a.midFail) {
+      const error = { message: MIDFAIL_MESSAGE, type: "server_error", code: "server_is_overloaded" };
+      return { kind: "sse", chunks: [...chunks.slice(0, 3), `data: ${JSON.stringify({ error })}\n\n`], delayMs: CUT_DELAY_MS };
+    }
     chunks.push(frame({}, finish));
     chunks.push(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
     chunks.push("data: [DONE]\n\n");
@@ -473,6 +482,9 @@ const claude: FormatSpec = {
       for (const p of a.pieces) chunks.push(ev("content_block_delta", { index, delta: { type: "text_delta", text: p } }));
     }
     if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 5), cut: true, delayMs: CUT_DELAY_MS };
+    if (a.midFail) {
+      return { kind: "sse", chunks: [...chunks.slice(0, 5), ev("error", { error: { type: "overloaded_error", message: MIDFAIL_MESSAGE } })], delayMs: CUT_DELAY_MS };
+    }
     chunks.push(ev("content_block_stop", { index }));
     chunks.push(ev("message_delta", { delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: u.output } }));
     chunks.push(ev("message_stop", {}));
@@ -488,8 +500,10 @@ const claude: FormatSpec = {
 // Gemini
 
 /**
- * Pause between the chunks of a stream that will be cut: the HTTP servers may drop buffered bytes when the
- * connection is destroyed, and the cut must come after the proxy has read the start of the stream.
+ * Pause between the chunks of a stream that will be cut or fail: the HTTP servers may drop buffered bytes when the
+ * connection is destroyed, and the cut must come after the proxy has read the start of the stream. (An in-band error
+ * that arrives in the same read as the first events is, by design, an ordinary attempt failure: the client then gets
+ * an HTTP error rather than a started stream.)
  */
 const CUT_DELAY_MS = 25;
 
@@ -641,6 +655,10 @@ const gemini: FormatSpec = {
       }\r\n\r\n`;
     const chunks = [...thoughtParts, ...answerParts].map((p, i, all) => chunk([p], i === all.length - 1));
     if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 2), cut: true, delayMs: CUT_DELAY_MS };
+    if (a.midFail) {
+      const error = { code: 503, message: MIDFAIL_MESSAGE, status: "UNAVAILABLE" };
+      return { kind: "sse", chunks: [...chunks.slice(0, 2), `data: ${JSON.stringify({ error })}\r\n\r\n`], delayMs: CUT_DELAY_MS };
+    }
     return { kind: "sse", chunks };
   },
   other(req) {
@@ -772,6 +790,10 @@ const codex: FormatSpec = {
       output.push(item);
     }
     if (a.cut) return { kind: "sse", chunks: chunks.slice(0, 6), cut: true, delayMs: CUT_DELAY_MS };
+    if (a.midFail) {
+      const failed = { ...response, status: "failed", error: { code: "server_is_overloaded", message: MIDFAIL_MESSAGE } };
+      return { kind: "sse", chunks: [...chunks.slice(0, 6), ev("response.failed", { response: failed })], delayMs: CUT_DELAY_MS };
+    }
     chunks.push(ev("response.completed", {
       response: {
         ...response,
@@ -858,6 +880,7 @@ export async function startFakeProvider(format: UpstreamFormat): Promise<FakePro
       toolCalls,
       pieces: many ? Array.from({ length: Number(many[1]) }, () => "x") : split(text),
       cut: ask.lastUserText.includes("[[cut]]"),
+      midFail: ask.lastUserText.includes("[[midfail]]"),
     };
     return spec.reply(answer, ask, req);
   });
