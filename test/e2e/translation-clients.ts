@@ -46,7 +46,12 @@ export interface Ask {
   readonly tools?: boolean;
   readonly thinking?: boolean;
   /** Second turn: the first turn and the tool output answering each of its calls. */
-  readonly after?: { readonly turn: Turn; readonly toolOutput: string | ((call: ToolCall) => string) };
+  readonly after?: {
+    readonly turn: Turn;
+    readonly toolOutput: string | ((call: ToolCall) => string);
+    /** An image the tool returns with its output (a screenshot), where the client format can carry one. */
+    readonly toolImage?: { readonly mediaType: string; readonly data: string };
+  };
 }
 
 export interface ClientDriver {
@@ -144,7 +149,17 @@ export function responsesDriver(baseUrl: string): ClientDriver {
           }
         }
         for (const call of ask.after.turn.toolCalls) {
-          input.push({ type: "function_call_output", call_id: call.id, output: outputFor(ask.after, call) });
+          const img = ask.after.toolImage;
+          input.push({
+            type: "function_call_output",
+            call_id: call.id,
+            output: img
+              ? [
+                { type: "input_text", text: outputFor(ask.after, call) },
+                { type: "input_image", image_url: `data:${img.mediaType};base64,${img.data}`, detail: "auto" },
+              ]
+              : outputFor(ask.after, call),
+          });
         }
       }
       const params: OpenAI.Responses.ResponseCreateParamsNonStreaming = { model, input };
@@ -198,7 +213,15 @@ export function claudeDriver(baseUrl: string): ClientDriver {
           content: ask.after.turn.toolCalls.map((c) => ({
             type: "tool_result" as const,
             tool_use_id: c.id,
-            content: outputFor(ask.after!, c),
+            content: ask.after!.toolImage
+              ? [
+                { type: "text" as const, text: outputFor(ask.after!, c) },
+                {
+                  type: "image" as const,
+                  source: { type: "base64" as const, media_type: ask.after!.toolImage.mediaType as "image/png", data: ask.after!.toolImage.data },
+                },
+              ]
+              : outputFor(ask.after!, c),
           })),
         });
       }
@@ -252,7 +275,14 @@ export function geminiDriver(baseUrl: string): ClientDriver {
         contents.push({
           role: "user",
           parts: ask.after.turn.toolCalls.map((c) => ({
-            functionResponse: { id: c.id, name: c.name, response: { result: outputFor(ask.after!, c) } },
+            functionResponse: {
+              id: c.id,
+              name: c.name,
+              response: { result: outputFor(ask.after!, c) },
+              ...(ask.after!.toolImage
+                ? { parts: [{ inlineData: { mimeType: ask.after!.toolImage.mediaType, data: ask.after!.toolImage.data } }] }
+                : {}),
+            },
           })),
         });
       }

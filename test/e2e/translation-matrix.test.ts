@@ -345,6 +345,25 @@ describe("translation matrix: official SDKs × foreign upstreams × stream", () 
             }
           });
 
+          if (client !== "openai-chat") {
+            // Chat tool messages carry text only; the other formats let a tool return an image (a screenshot).
+            test("a tool result carrying an image reaches the upstream as a valid request, image intact", async () => {
+              const fake = rig.up[upstream];
+              const d = drivers[client];
+              const first = await d.send(via(upstream), stream, { text: "Screenshot the weather map", tools: true });
+              assert.equal(first.toolCalls.length, 1);
+              const second = await d.send(via(upstream), stream, {
+                text: "Screenshot the weather map",
+                tools: true,
+                after: { turn: first, toolOutput: TOOL_OUTPUT, toolImage: { mediaType: "image/png", data: PNG } },
+              });
+              assert.equal(second.text, toolAnswer(TOOL_OUTPUT));
+              const sent = fake.last();
+              assert.deepEqual(fake.problems(sent), []);
+              assert.deepEqual(fake.ask(sent).toolImages, [{ mediaType: "image/png", data: PNG }]);
+            });
+          }
+
           test("a user image arrives as the upstream's image part, base64 intact", async () => {
             const turn = await drivers[client].send(via(upstream), stream, {
               text: "What is in this picture?",

@@ -85,6 +85,8 @@ export interface Ask {
   readonly toolResult: ToolResult | null;
   readonly thinking: boolean;
   readonly image: { readonly mediaType: string; readonly data: string } | null;
+  /** Images that came with the tool results of the last turn (inside them, or beside them where the format must). */
+  readonly toolImages: readonly { readonly mediaType: string; readonly data: string }[];
   readonly lastUserText: string;
 }
 
@@ -161,17 +163,25 @@ const openai: FormatSpec = {
   ask(req) {
     const body = req.json ?? {};
     const messages = arr(body.messages).filter(isObj);
-    const lastUser = [...messages].reverse().find((m) => m.role === "user");
+    const users = messages.filter((m) => m.role === "user");
+    const lastUser = users.findLast((m) => chatText(m.content) !== "") ?? users.at(-1);
+    // The last turn answers tool calls when only tool messages (and user messages without text: images the tools
+    // returned, which tool messages cannot hold) follow the last assistant message with calls.
     const toolResults: ToolResult[] = [];
-    for (let i = messages.length - 1; i >= 0 && messages[i]!.role === "tool"; i--) {
-      const m = messages[i]!;
-      const callId = str(m.tool_call_id) ?? "";
-      const call = messages.flatMap((x) => arr(x.tool_calls)).find((c) => isObj(c) && c.id === callId) as Json | undefined;
-      toolResults.unshift({ callId, name: str((call?.function as Json | undefined)?.name) ?? "", output: chatText(m.content) });
+    const answering = messages.findLastIndex((m) => Array.isArray(m.tool_calls));
+    const tail = answering < 0 ? [] : messages.slice(answering + 1);
+    if (tail.length > 0 && tail.every((m) => m.role === "tool" || (m.role === "user" && chatText(m.content) === ""))) {
+      for (const m of tail.filter((x) => x.role === "tool")) {
+        const callId = str(m.tool_call_id) ?? "";
+        const call = messages.flatMap((x) => arr(x.tool_calls)).find((c) => isObj(c) && c.id === callId) as Json | undefined;
+        toolResults.push({ callId, name: str((call?.function as Json | undefined)?.name) ?? "", output: chatText(m.content) });
+      }
     }
-    const image = arr(lastUser?.content).map((p) =>
-      isObj(p) && p.type === "image_url" ? dataUrl(str((p.image_url as Json | undefined)?.url)) : null
-    ).find((x) => x !== null) ?? null;
+    const images = (m: Json | undefined) =>
+      arr(m?.content).map((p) => isObj(p) && p.type === "image_url" ? dataUrl(str((p.image_url as Json | undefined)?.url)) : null)
+        .filter((x) => x !== null);
+    const image = toolResults.length === 0 ? images(lastUser)[0] ?? null : null;
+    const toolImages = toolResults.length === 0 ? [] : tail.flatMap((m) => images(m));
     const effort = str(body.reasoning_effort);
     return {
       stream: body.stream === true,
@@ -180,6 +190,7 @@ const openai: FormatSpec = {
       toolResult: toolResults[0] ?? null,
       thinking: effort !== undefined && effort !== "none",
       image,
+      toolImages,
       lastUserText: chatText(lastUser?.content),
     };
   },
@@ -197,6 +208,9 @@ const openai: FormatSpec = {
         return;
       }
       if (m.role === "tool") {
+        if (typeof m.content !== "string" && arr(m.content).some((p) => !isObj(p) || p.type !== "text")) {
+          out.push(`Invalid 'messages[${i}]'. Image URLs are only allowed for messages with role 'user', but this message with role 'tool' contains an image URL.`);
+        }
         const id = str(m.tool_call_id);
         if (!afterCalls || !id || !open.delete(id)) out.push(`messages[${i}]: tool message without a preceding tool call ${id}`);
         return;
@@ -317,6 +331,17 @@ const claude: FormatSpec = {
     }
     const img = blocks.find((b) => b.type === "image" && isObj(b.source) && b.source.type === "base64");
     const source = img?.source as Json | undefined;
+    const base64 = (b: Json) => {
+      const src = b.source as Json;
+      return { mediaType: String(src.media_type), data: String(src.data) };
+    };
+    const toolImages = toolResults.length === 0 ? [] : blocks.flatMap((b) =>
+      b.type === "tool_result"
+        ? arr(b.content).filter((c) => isObj(c) && c.type === "image").map((c) => base64(c as Json))
+        : b.type === "image"
+        ? [base64(b)]
+        : []
+    );
     const thinking = isObj(body.thinking) ? body.thinking.type : undefined;
     return {
       stream: body.stream === true,
@@ -324,7 +349,8 @@ const claude: FormatSpec = {
       toolResults,
       toolResult: toolResults[0] ?? null,
       thinking: thinking === "enabled" || thinking === "adaptive",
-      image: source ? { mediaType: String(source.media_type), data: String(source.data) } : null,
+      image: source && toolResults.length === 0 ? { mediaType: String(source.media_type), data: String(source.data) } : null,
+      toolImages,
       lastUserText: claudeText(lastUser?.content),
     };
   },
@@ -533,6 +559,14 @@ const gemini: FormatSpec = {
       }
     }
     const inline = parts.find((p) => isObj(p.inlineData))?.inlineData as Json | undefined;
+    const blob = (d: Json) => ({ mediaType: String(d.mimeType), data: String(d.data) });
+    const toolImages = toolResults.length === 0 ? [] : parts.flatMap((p) =>
+      isObj(p.inlineData)
+        ? [blob(p.inlineData)]
+        : isObj(p.functionResponse)
+        ? arr(p.functionResponse.parts).filter((x) => isObj(x) && isObj(x.inlineData)).map((x) => blob((x as Json).inlineData as Json))
+        : []
+    );
     const gen = isObj(body.generationConfig) ? body.generationConfig : {};
     const tc = isObj(gen.thinkingConfig) ? gen.thinkingConfig : undefined;
     return {
@@ -541,7 +575,8 @@ const gemini: FormatSpec = {
       toolResults,
       toolResult: toolResults[0] ?? null,
       thinking: tc?.includeThoughts === true && tc.thinkingBudget !== 0,
-      image: inline ? { mediaType: String(inline.mimeType), data: String(inline.data) } : null,
+      image: inline && toolResults.length === 0 ? { mediaType: String(inline.mimeType), data: String(inline.data) } : null,
+      toolImages,
       lastUserText: geminiText(lastUser?.parts),
     };
   },
@@ -691,9 +726,13 @@ const codex: FormatSpec = {
       toolResults.unshift({ callId, name: str(call?.name) ?? "", output });
     }
     const lastUser = [...input].reverse().find((i) => i.role === "user" && (i.type === undefined || i.type === "message"));
-    const image = arr(lastUser?.content).map((p) =>
-      isObj(p) && p.type === "input_image" ? dataUrl(str(p.image_url)) : null
-    ).find((x) => x !== null) ?? null;
+    const images = (content: unknown) =>
+      arr(content).map((p) => isObj(p) && p.type === "input_image" ? dataUrl(str(p.image_url)) : null).filter((x) => x !== null);
+    const image = images(lastUser?.content)[0] ?? null;
+    const lastCall = input.findLastIndex((i) => i.type === "function_call");
+    const toolImages = lastCall < 0 ? [] : input.slice(lastCall + 1).flatMap((i) =>
+      i.type === "function_call_output" ? images(i.output) : images(i.content)
+    );
     const reasoning = isObj(body.reasoning) ? body.reasoning : {};
     return {
       stream: true,
@@ -703,6 +742,7 @@ const codex: FormatSpec = {
       // The backend reasons at every effort but "none"; summary text only comes when a summary is asked for.
       thinking: reasoning.effort !== "none" && typeof reasoning.summary === "string" && reasoning.summary !== "none",
       image,
+      toolImages,
       lastUserText: responsesText(lastUser?.content),
     };
   },

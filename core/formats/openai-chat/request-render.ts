@@ -40,6 +40,12 @@ export function renderChatRequest(ir: IrRequest, ctx: RenderContext, options: Ch
     for (const p of m.content) if (p.type === "tool_result") results.set(p.callId, p);
   }
   const placed = new Set<string>();
+  /** Images and files the tool results just placed returned: a user message after them carries those. */
+  let toolMedia: JsonObject[] = [];
+  const flushToolMedia = () => {
+    if (toolMedia.length > 0) messages.push({ role: "user", content: toolMedia });
+    toolMedia = [];
+  };
   for (const m of ir.messages) {
     if (m.role === "assistant") {
       const out = assistantMessage(m, options.reasoningContent === true);
@@ -50,9 +56,10 @@ export function renderChatRequest(ir: IrRequest, ctx: RenderContext, options: Ch
         const r = results.get(p.id);
         if (r && !placed.has(p.id)) {
           placed.add(p.id);
-          messages.push(toolMessage(r));
+          messages.push(toolMessage(r, toolMedia));
         }
       }
+      flushToolMedia();
       continue;
     }
     const content: JsonObject[] = [];
@@ -61,13 +68,14 @@ export function renderChatRequest(ir: IrRequest, ctx: RenderContext, options: Ch
         // An orphan result (its call is not in the history) stays where it was.
         if (!placed.has(p.callId)) {
           placed.add(p.callId);
-          messages.push(toolMessage(results.get(p.callId) ?? p));
+          messages.push(toolMessage(results.get(p.callId) ?? p, toolMedia));
         }
         continue;
       }
       const rendered = p.type === "text" || p.type === "image" || p.type === "file" ? renderContentPart(p) : null;
       if (rendered) content.push(rendered);
     }
+    flushToolMedia();
     if (content.length > 0) messages.push({ role: "user", content: simpleContent(content) });
   }
 
@@ -112,17 +120,24 @@ function assistantMessage(m: IrMessage, withReasoning: boolean): JsonObject | nu
   return out;
 }
 
-function toolMessage(r: IrToolResultPart): JsonObject {
-  let content: JsonValue;
+/**
+ * A `tool` message. OpenAI takes only text there ("Image URLs are only allowed for messages with role 'user'"), so a
+ * result's images and files (a screenshot tool, Claude Code reading an image) go to `media`, which the caller sends as
+ * a user message right after the tool messages of that turn.
+ */
+function toolMessage(r: IrToolResultPart, media: JsonObject[]): JsonObject {
+  let content: string;
   if (typeof r.content === "string") content = r.content;
-  else if (r.content.every((p) => p.type === "text")) content = joinText(r.content as readonly IrTextPart[], "\n\n");
   else {
-    const parts: JsonObject[] = [];
+    const texts: IrTextPart[] = [];
     for (const p of r.content) {
-      const rendered = renderContentPart(p);
-      if (rendered) parts.push(rendered);
+      if (p.type === "text") texts.push(p);
+      else {
+        const rendered = renderContentPart(p);
+        if (rendered) media.push(rendered);
+      }
     }
-    content = parts;
+    content = joinText(texts, "\n\n");
   }
   // OpenAI has no error flag on tool results; the text is what the model sees either way.
   return { role: "tool", tool_call_id: r.callId, content };
