@@ -44,6 +44,21 @@ describe("translation regressions", () => {
     }
   });
 
+  test("Chat history with whitespace-only assistant content beside tool calls → Claude: no whitespace text block", async () => {
+    // OpenAI-compatible models often answer "\n\n" before their tool calls; clients replay it as the content.
+    for (const stream of [false, true]) {
+      const first = await chat.send(via("claude"), stream, { text: "Weather?", tools: true });
+      const message = first.replay as Json;
+      const second = await chat.send(via("claude"), stream, {
+        text: "Weather?",
+        tools: true,
+        after: { turn: { ...first, replay: { ...message, content: "\n\n" } }, toolOutput: TOOL_OUTPUT },
+      });
+      assert.equal(second.text, toolAnswer(TOOL_OUTPUT));
+      assert.deepEqual(rig.up.claude.problems(rig.up.claude.last()), []);
+    }
+  });
+
   test("Claude client with thinking → Codex: a reasoning summary is asked for, so the thinking text arrives", async () => {
     for (const stream of [false, true]) {
       const turn = await claude.send(via("codex"), stream, { text: "Bonjour", thinking: true });

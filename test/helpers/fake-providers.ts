@@ -381,6 +381,7 @@ const claude: FormatSpec = {
         switch (b.type) {
           case "text":
             if (!str(b.text)) out.push(`${where}: text content blocks must be non-empty`);
+            else if (str(b.text)!.trim() === "") out.push(`${where}: text content blocks must contain non-whitespace text`);
             break;
           case "image":
             if (!isObj(b.source)) out.push(`${where}: image without source`);

@@ -623,8 +623,9 @@ function textBlock(p: IrTextPart): JsonObject {
 function renderPart(p: IrPart): JsonObject | null {
   switch (p.type) {
     case "text":
-      // Claude rejects empty text blocks.
-      return p.text === "" ? null : textBlock(p);
+      // Claude rejects empty and whitespace-only text blocks ("text content blocks must contain non-whitespace
+      // text"); OpenAI-compatible models often answer "\n\n" beside their tool calls, and clients replay it.
+      return p.text.trim() === "" ? null : textBlock(p);
     case "image":
       return imageBlock(p.source);
     case "file":
@@ -652,7 +653,7 @@ function toolResultContent(p: IrToolResultPart): JsonValue {
   const out: JsonObject[] = [];
   for (const c of p.content) {
     const b = c.type === "text"
-      ? (c.text === "" ? null : textBlock(c))
+      ? (c.text.trim() === "" ? null : textBlock(c))
       : c.type === "image"
       ? imageBlock(c.source)
       : documentBlock(c);
