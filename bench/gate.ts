@@ -9,8 +9,8 @@
  *   node scripts/bench.mjs --runtime bun --file bench/gate.ts   # the same on Bun (or node)
  *
  * Options: --rounds N (default 3), --time MS per case and round (default: fits the ~80 s budget), --threshold X
- * (default 1.5), --floor-ns N (default 5: a slowdown smaller than this many ns never fails), --json FILE (write the
- * measured figures), --baseline FILE.
+ * (default 1.5), --floor X (default 0.0002 calibrations, ~5 ns: a smaller slowdown never fails), --json FILE (write
+ * the measured figures), --baseline FILE.
  *
  * How a figure is made (robust on a busy 2-core machine):
  *  - A case's samples are per-call latencies: one call for cases of a few µs or more, the mean of a timed batch of
@@ -21,7 +21,7 @@
  *    both alike, so the ratio holds still while the raw figures move by 2×.
  *  - A round gives each case a window of time; its figure is the median of its ratios (samples the OS interrupted
  *    fall out). The case's normalised figure is the median over the rounds (3 by default), compared with the
- *    baseline recorded for the same runtime. A slowdown worth under `--floor-ns` (5 ns) never fails.
+ *    baseline recorded for the same runtime. A slowdown under `--floor` (~5 ns) never fails.
  *
  * @module
  */
@@ -98,15 +98,15 @@ export interface Row {
 
 /**
  * One row per measured case (and per failed case); `missing` lists baseline cases this run did not measure. A case
- * fails when its normalised figure is more than `threshold` × its baseline's and the difference is worth more than
- * `floorNs` on this machine: a 5 ns case that became 8 ns is JIT noise, not a regression.
+ * fails when its normalised figure is more than `threshold` × its baseline's and more than `floor` above it (in
+ * calibrations: 0.0002 is ~5 ns where the calibration takes 25 µs): a 5 ns case that reads 9 ns is JIT noise.
  */
 export function compare(
   measured: readonly Measured[],
   errors: ReadonlyMap<string, string>,
   base: RuntimeBaseline | undefined,
   threshold: number,
-  floorNs = 0,
+  floor = 0,
 ): { rows: Row[]; missing: string[]; failed: boolean } {
   const rows: Row[] = [];
   let failed = false;
@@ -117,10 +117,8 @@ export function compare(
       continue;
     }
     const ratio = m.normalised / b.normalised;
-    // What the baseline figure is worth on this machine now, in ns.
-    const addedNs = m.ns - m.ns / ratio;
     const verdict: Verdict = ratio > threshold
-      ? (addedNs > floorNs ? "REGRESSION" : "slower, under the noise floor")
+      ? (m.normalised - b.normalised > floor ? "REGRESSION" : "slower, under the noise floor")
       : ratio > 1.15
       ? "slower"
       : ratio < 0.87
@@ -363,7 +361,7 @@ interface Args {
   rounds: number;
   timeMs: number | null;
   threshold: number;
-  floorNs: number;
+  floor: number;
   json: string | null;
   baseline: string;
   filters: string[];
@@ -375,7 +373,7 @@ function parseArgs(argv: readonly string[]): Args {
     rounds: 3,
     timeMs: null,
     threshold: 1.5,
-    floorNs: 5,
+    floor: 0.0002,
     json: null,
     baseline: DEFAULT_BASELINE,
     filters: [],
@@ -391,7 +389,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--rounds") args.rounds = Math.max(1, Number(value()));
     else if (a === "--time") args.timeMs = Math.max(20, Number(value()));
     else if (a === "--threshold") args.threshold = Number(value());
-    else if (a === "--floor-ns") args.floorNs = Math.max(0, Number(value()));
+    else if (a === "--floor") args.floor = Math.max(0, Number(value()));
     else if (a === "--json") args.json = resolve(value());
     else if (a === "--baseline") args.baseline = resolve(value());
     else if (a.startsWith("-")) throw new Error(`unknown option ${a}`);
@@ -551,7 +549,7 @@ async function main(): Promise<number> {
   );
 
   const errors = new Map([...loadErrors, ...runErrors]);
-  const { rows, missing, failed } = compare(measured, errors, base, args.threshold, args.floorNs);
+  const { rows, missing, failed } = compare(measured, errors, base, args.threshold, args.floor);
   const byName = new Map(measured.map((m) => [m.name, m]));
   console.log();
   console.log(

@@ -51,13 +51,12 @@ describe("compare", () => {
     assert.equal(rows[1]!.ratio, 1.6);
   });
 
-  test("a slowdown smaller than the noise floor (in ns on this machine) is reported, not failed", () => {
-    const tiny = { ...m("tiny", 1.8), ns: 9 }; // was 5 ns, now 9 ns
-    const big = { ...m("big", 1.8), ns: 900 };
-    const { rows, failed } = compare([tiny], new Map(), base({ tiny: 1 }), 1.5, 5);
+  test("a slowdown smaller than the noise floor (in calibrations) is reported, not failed", () => {
+    // 0.0002 → 0.00036 calibrations: 1.8× but ~4 ns where the calibration takes 25 µs.
+    const { rows, failed } = compare([m("tiny", 0.00036)], new Map(), base({ tiny: 0.0002 }), 1.5, 0.0002);
     assert.equal(failed, false);
     assert.equal(rows[0]!.verdict, "slower, under the noise floor");
-    assert.equal(compare([big], new Map(), base({ big: 1 }), 1.5, 5).failed, true);
+    assert.equal(compare([m("big", 0.0036)], new Map(), base({ big: 0.002 }), 1.5, 0.0002).failed, true);
   });
 
   test("exactly at the threshold passes; a little slower is reported, not failed", () => {
