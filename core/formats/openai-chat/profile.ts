@@ -39,6 +39,9 @@ function observe(ev: SseEvent, obs: StreamObservation): void {
     obs.error = data;
     return;
   }
+  // Fast path: with include_usage every content chunk ends in `"usage":null}`; one suffix test rules it out before
+  // any scan (a substring search for `"usage"` is slow on a line where every key is quoted).
+  if (data.endsWith('"usage":null}')) return;
   if (data.includes('"usage"') && USAGE_OBJECT.test(data)) {
     try {
       const chunk = JSON.parse(data) as { usage?: OpenAIUsage | null };
