@@ -2,16 +2,36 @@
 
 export const KEEPALIVE_TICK = Symbol("keepalive");
 
-/** Resolves with `read`'s value, or with KEEPALIVE_TICK when `ms` pass first (the read stays pending for reuse). */
-export function raceKeepalive<T>(read: Promise<T>, ms: number): Promise<T | typeof KEEPALIVE_TICK> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const tick = new Promise<typeof KEEPALIVE_TICK>((resolve) => {
-    timer = setTimeout(resolve, ms, KEEPALIVE_TICK);
-  });
-  return Promise.race([read, tick]).finally(() => clearTimeout(timer));
-}
-
 const utf8 = new TextEncoder();
+
+/**
+ * `streaming.keepalive-seconds` for one stream: a single timer, not a race per read. The stream counts its writes
+ * (`wrote()`, one increment per chunk); every `ms` the timer sends a comment if nothing was written since its last
+ * tick and `canSend()` allows it (an event boundary, before the terminal event). So a silence of `ms`..`2·ms` gets a
+ * comment, and a busy stream pays one integer increment per chunk.
+ */
+export class StreamKeepalive {
+  #writes = 0;
+  #seen = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ms: number, send: () => void, canSend: () => boolean) {
+    this.#timer = setInterval(() => {
+      if (this.#writes === this.#seen && canSend()) send();
+      this.#seen = this.#writes;
+    }, ms);
+  }
+
+  /** A chunk went to the client. */
+  wrote(): void {
+    this.#writes++;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
 
 /**
  * `nonstream-keepalive-interval`: write `\n` every interval while the upstream works, then the JSON. A client that

@@ -9,7 +9,7 @@ import { ProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { UpstreamResponse } from "../http/upstream-fetch.ts";
 import { type AttemptFailure, upstreamError } from "../routing/failure.ts";
-import { KEEPALIVE_TICK, raceKeepalive } from "./keepalive.ts";
+import { StreamKeepalive } from "./keepalive.ts";
 import type { RequestOutcome } from "./request-outcome.ts";
 import { SSE_KEEPALIVE } from "./sse-encoder.ts";
 import { type SseEvent, SseParser } from "./sse-parser.ts";
@@ -100,10 +100,13 @@ export async function streamPassthrough(
   // A keep-alive comment would corrupt a raw stream.
   const keepaliveMs = raw ? 0 : rc.snapshot.settings.keepaliveMs;
   let atBoundary = endsAtEventBoundary(head[head.length - 1]!);
-  let pendingRead: Promise<Uint8Array | null> | null = null;
   let midError: ProxyError | null = null;
+  let closed = false;
+  let keepalive: StreamKeepalive | null = null;
 
   const finishStream = (cancelled: boolean) => {
+    closed = true;
+    keepalive?.stop();
     const error = midError ?? (obs.error !== null ? upstreamError(502, obs.error, "upstream", null) : null);
     outcome.finish(200, obs.usage, error, cancelled);
   };
@@ -117,31 +120,23 @@ export async function streamPassthrough(
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       for (const chunk of head) send(controller, chunk);
+      if (keepaliveMs > 0) {
+        // A comment in the middle of an event would corrupt it, and nothing may follow the terminal event ([DONE],
+        // message_stop…): the timer only speaks at a boundary, before the end.
+        keepalive = new StreamKeepalive(
+          keepaliveMs,
+          () => send(controller, SSE_KEEPALIVE.slice()),
+          () => !closed && atBoundary && !obs.terminal,
+        );
+      }
     },
     async pull(controller) {
       let chunk: Uint8Array | null;
       try {
-        if (keepaliveMs > 0) {
-          const read = pendingRead ?? body.read();
-          let winner = await raceKeepalive(read, keepaliveMs);
-          // A comment in the middle of an event would corrupt it, and after the terminal event ([DONE],
-          // message_stop…) nothing may follow: skip those ticks and keep waiting here. A pull that returns without
-          // enqueueing is not called again (WHATWG streams), which would stall the client.
-          while (winner === KEEPALIVE_TICK && (!atBoundary || obs.terminal)) {
-            winner = await raceKeepalive(read, keepaliveMs);
-          }
-          if (winner === KEEPALIVE_TICK) {
-            pendingRead = read;
-            send(controller, SSE_KEEPALIVE.slice());
-            return;
-          }
-          pendingRead = null;
-          chunk = winner;
-        } else {
-          chunk = await body.read();
-        }
+        chunk = await body.read();
         if (chunk !== null) {
           send(controller, chunk);
+          keepalive?.wrote();
           tapUpstream(chunk);
           atBoundary = endsAtEventBoundary(chunk);
           if (!raw) parser.push(chunk, onEvent);
@@ -155,6 +150,7 @@ export async function streamPassthrough(
       if (midError === null && !raw && profile.hasTerminalEvent && !obs.terminal && obs.error === null) {
         midError = new ProxyError(502, "upstream_stream_error", "Upstream stream ended before its final event");
       }
+      keepalive?.stop();
       if (midError !== null) {
         // Never a clean finish after a cut: the client gets its format's in-stream error.
         const frame = raw

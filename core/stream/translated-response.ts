@@ -11,7 +11,7 @@ import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamResponse } from "../http/upstream-fetch.ts";
 import type { AttemptFailure } from "../routing/failure.ts";
 import { runTransformEvents, runTransformResponse } from "../plugin/hooks.ts";
-import { KEEPALIVE_TICK, raceKeepalive } from "./keepalive.ts";
+import { StreamKeepalive } from "./keepalive.ts";
 import { SSE_HEADERS } from "./passthrough.ts";
 import type { RequestOutcome } from "./request-outcome.ts";
 import { SSE_KEEPALIVE } from "./sse-encoder.ts";
@@ -82,9 +82,12 @@ export async function streamTranslated(
   if (first === null) return failure(502, "Upstream stream ended without data");
 
   const keepaliveMs = rc.snapshot.settings.keepaliveMs;
-  let pending: Promise<Uint8Array | null> | null = null;
   let midError: ProxyError | null = null;
+  let closed = false;
+  let keepalive: StreamKeepalive | null = null;
   const finish = (cancelled: boolean) => {
+    closed = true;
+    keepalive?.stop();
     const error = midError ??
       (ts.obs.error ? new ProxyError(ts.obs.error.status || 502, "upstream_error", ts.obs.error.message) : null);
     outcome.finish(200, ts.obs.usage, error, cancelled);
@@ -98,35 +101,30 @@ export async function streamTranslated(
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       send(controller, first!);
+      if (keepaliveMs > 0) {
+        // Translated output always ends on a frame boundary; nothing may follow the terminal event.
+        keepalive = new StreamKeepalive(
+          keepaliveMs,
+          () => send(controller, SSE_KEEPALIVE.slice()),
+          () => !closed && !ts.obs.terminal,
+        );
+      }
     },
     async pull(controller) {
       try {
-        let chunk: Uint8Array | null;
-        if (keepaliveMs > 0) {
-          const next = pending ?? ts.pull();
-          let winner = await raceKeepalive(next, keepaliveMs);
-          // Nothing may follow the terminal event; a pull must enqueue before it returns (see passthrough.ts).
-          while (winner === KEEPALIVE_TICK && ts.obs.terminal) winner = await raceKeepalive(next, keepaliveMs);
-          if (winner === KEEPALIVE_TICK) {
-            // Translated output always ends on a frame boundary, so a comment can go in between.
-            pending = next;
-            send(controller, SSE_KEEPALIVE.slice());
-            return;
-          }
-          pending = null;
-          chunk = winner;
-        } else {
-          chunk = await ts.pull();
-        }
+        const chunk = await ts.pull();
         if (chunk !== null) {
           send(controller, chunk);
+          keepalive?.wrote();
           return;
         }
+        keepalive?.stop();
         if (!ts.obs.terminal && ts.obs.error === null) {
           midError = new ProxyError(502, "upstream_stream_error", "Upstream stream ended before its final event");
           send(controller, ts.renderError(502, midError.message));
         }
       } catch (err) {
+        keepalive?.stop();
         const message = `Upstream stream failed: ${err instanceof Error ? err.message : String(err)}`;
         midError = new ProxyError(502, "upstream_stream_error", message);
         send(controller, ts.renderError(502, message));
