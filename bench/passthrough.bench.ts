@@ -23,20 +23,11 @@ import { RequestOutcome } from "../core/stream/request-outcome.ts";
 import { encodeSseEvent } from "../core/stream/sse-encoder.ts";
 import { type SseEvent, SseParser } from "../core/stream/sse-parser.ts";
 import { benchContext, benchSnapshot, perUnitAsync } from "./support.ts";
+import { mulberry32 } from "../test/helpers/prng.ts";
 
 const utf8 = new TextEncoder();
 
 /** Seeded PRNG (mulberry32): the recorded stream is identical on every run and runtime. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   " the",

@@ -369,8 +369,9 @@ function fitToModel(ir: IrRequest, target: RouteTarget, from: WireFormat, to: Wi
 /** The credential's `proxy-url` beats the global one; `direct` / `none` mean no proxy at all. */
 function effectiveProxy(credential: string | undefined, global: string): string | null {
   const chosen = credential || global;
-  if (!chosen || chosen === "direct" || chosen === "none") return null;
-  return chosen;
+  if (!chosen) return null;
+  const lower = chosen.trim().toLowerCase();
+  return lower === "direct" || lower === "none" ? null : chosen;
 }
 
 function irRequest(rc: RequestContext, codec: FormatCodec): IrRequest {

@@ -4,7 +4,7 @@
  */
 import type { AuthRecord } from "../../core/credentials/auth-record.ts";
 import type { Credential, CredentialTypeHandler } from "../../core/plugin/types.ts";
-import { refreshTokenOf, refreshTokens } from "../shared/oauth-refresh.ts";
+import { baseUrlOf, refreshTokenGrant } from "../shared/oauth-refresh.ts";
 import type { KeyCredentialData } from "../shared/key-entries.ts";
 import { ANTHROPIC_BASE, CLAUDE_PROVIDER, claudeAdapter } from "./adapter.ts";
 import { CLAUDE_MODELS } from "./models.ts";
@@ -25,8 +25,7 @@ export function claudeFromRecord(record: AuthRecord): Credential<KeyCredentialDa
     models: CLAUDE_MODELS,
     data: {
       // A `base_url` in the file points the account at a relay (as xAI files can); the default is Anthropic.
-      baseUrl: (typeof record.raw.base_url === "string" && record.raw.base_url ? record.raw.base_url : ANTHROPIC_BASE)
-        .replace(/\/+$/, ""),
+      baseUrl: baseUrlOf(record, ANTHROPIC_BASE),
       apiKey: token,
       headers: Object.entries(record.headers ?? {}),
       copiedHeaders: [],
@@ -39,16 +38,5 @@ export function claudeFromRecord(record: AuthRecord): Credential<KeyCredentialDa
 export const claudeCredentialType: CredentialTypeHandler<KeyCredentialData> = {
   adapter: claudeAdapter,
   fromRecord: claudeFromRecord,
-  refresh: {
-    leadMs: LEAD_MS,
-    refresh(record, signal) {
-      const refreshToken = refreshTokenOf(record);
-      if (!refreshToken) return Promise.resolve({ error: { status: 401, message: "no refresh_token in the auth file" } });
-      return refreshTokens(record, {
-        url: TOKEN_URL,
-        encoding: "json",
-        params: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: refreshToken },
-      }, signal);
-    },
-  },
+  refresh: refreshTokenGrant({ leadMs: LEAD_MS, url: TOKEN_URL, encoding: "json", clientId: CLIENT_ID }),
 };

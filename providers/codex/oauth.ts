@@ -4,7 +4,7 @@
  */
 import type { AuthRecord } from "../../core/credentials/auth-record.ts";
 import type { Credential, CredentialTypeHandler } from "../../core/plugin/types.ts";
-import { refreshTokenOf, refreshTokens } from "../shared/oauth-refresh.ts";
+import { baseUrlOf, refreshTokenGrant } from "../shared/oauth-refresh.ts";
 import type { KeyCredentialData } from "../shared/key-entries.ts";
 import { CODEX_PROVIDER, codexAdapter } from "./adapter.ts";
 import { CODEX_MODELS } from "./models.ts";
@@ -43,7 +43,7 @@ export function codexFromRecord(record: AuthRecord): Credential<KeyCredentialDat
     weight: 1,
     models: CODEX_MODELS,
     data: {
-      baseUrl: typeof record.raw.base_url === "string" && record.raw.base_url ? record.raw.base_url : CODEX_BACKEND,
+      baseUrl: baseUrlOf(record, CODEX_BACKEND),
       apiKey: token,
       headers,
       copiedHeaders: [],
@@ -56,16 +56,11 @@ export function codexFromRecord(record: AuthRecord): Credential<KeyCredentialDat
 export const codexCredentialType: CredentialTypeHandler<KeyCredentialData> = {
   adapter: codexAdapter,
   fromRecord: codexFromRecord,
-  refresh: {
+  refresh: refreshTokenGrant({
     leadMs: LEAD_MS,
-    refresh(record, signal) {
-      const refreshToken = refreshTokenOf(record);
-      if (!refreshToken) return Promise.resolve({ error: { status: 401, message: "no refresh_token in the auth file" } });
-      return refreshTokens(record, {
-        url: TOKEN_URL,
-        encoding: "form",
-        params: { client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: refreshToken, scope: "openid profile email" },
-      }, signal);
-    },
-  },
+    url: TOKEN_URL,
+    encoding: "form",
+    clientId: CLIENT_ID,
+    extra: { scope: "openid profile email" },
+  }),
 };

@@ -5,7 +5,7 @@
  */
 import type { JsonObject } from "../../core/formats/wire-format.ts";
 import type { AuthRecord } from "../../core/credentials/auth-record.ts";
-import type { RefreshOutcome } from "../../core/credentials/refresh-scheduler.ts";
+import type { RefreshOutcome, RefreshType } from "../../core/credentials/refresh-scheduler.ts";
 
 export interface TokenGrant {
   /** The token endpoint. An auth file may name its own (`token_endpoint`), as xAI files do. */
@@ -66,4 +66,32 @@ export async function refreshTokens(record: AuthRecord, grant: TokenGrant, signa
   if (id) next.id_token = id;
   if (typeof answer.expires_in === "number") next.expired = new Date(now + answer.expires_in * 1000).toISOString();
   return { record: next };
+}
+
+/**
+ * A credential type's `refresh`: the refresh-token grant against `url` with `client_id` (+ `extra` params), `leadMs`
+ * before expiry. A file without a refresh token cannot be refreshed (401: the scheduler stops trying).
+ */
+export function refreshTokenGrant(opts: {
+  readonly leadMs: number;
+  readonly url: string;
+  readonly encoding: "json" | "form";
+  readonly clientId: string;
+  readonly extra?: Readonly<Record<string, string>>;
+}): RefreshType {
+  return {
+    leadMs: opts.leadMs,
+    refresh(record, signal) {
+      const refreshToken = refreshTokenOf(record);
+      if (!refreshToken) return Promise.resolve({ error: { status: 401, message: "no refresh_token in the auth file" } });
+      const params = { client_id: opts.clientId, grant_type: "refresh_token", refresh_token: refreshToken, ...opts.extra };
+      return refreshTokens(record, { url: opts.url, encoding: opts.encoding, params }, signal);
+    },
+  };
+}
+
+/** The file's `base_url` (a relay) or the provider's default, without a trailing slash. */
+export function baseUrlOf(record: AuthRecord, fallback: string): string {
+  const v = record.raw.base_url;
+  return (typeof v === "string" && v ? v : fallback).replace(/\/+$/, "");
 }
