@@ -171,7 +171,8 @@ export class Runtime {
   }
 
   /** Opens `auth-dir` and serves its files; every change rebuilds only the routing table. */
-  async #openAuthFiles(watch: boolean): Promise<void> {
+  async #openAuthFiles(watch: boolean, reopening = false): Promise<void> {
+    if (this.#closed) return;
     const s = this.store.current;
     const dir = resolve(s.loaded.dir, s.config["auth-dir"]);
     this.#authDir = dir;
@@ -192,9 +193,11 @@ export class Runtime {
         this.log.info(`Auth files changed: ${records.size} usable, ${this.store.current.models.size} model routes`);
       });
     });
-    if (files.records.size > 0) {
+    // On a reopen (auth-dir changed) the routing table must drop the old directory's accounts even when the new
+    // directory is empty.
+    if (files.records.size > 0 || reopening) {
       this.#version++;
-      this.store.swap(withAuthRecords(s, files.records, this.#version));
+      this.store.swap(withAuthRecords(this.store.current, files.records, this.#version));
     }
   }
 
@@ -208,6 +211,7 @@ export class Runtime {
    */
   reload(): Promise<ReloadResult> {
     return this.#queue.run(async () => {
+      if (this.#closed) return "unchanged";
       const path = this.store.current.loaded.path;
       const text = await readFile(path, "utf8");
       const loaded = parseConfigText(text, path);
@@ -223,11 +227,18 @@ export class Runtime {
    */
   update(mutate: (doc: Document) => void): Promise<Snapshot> {
     return this.#queue.run(async () => {
+      if (this.#closed) throw new Error("Switchyard is shutting down: the config was not changed");
       const current = this.store.current.loaded;
       const { text, loaded } = editConfigText(current.text, current.path, mutate);
       // Build first: a config that validates but cannot be served (a plugin fails to load) must not reach the disk.
       const built = await this.#build(loaded);
-      await writeFileAtomic(current.path, text);
+      try {
+        await writeFileAtomic(current.path, text);
+      } catch (err) {
+        // Not applied: the plugins set up for this build must not outlive it.
+        await Promise.all(built.created.map((p) => p.dispose()));
+        throw err;
+      }
       await this.#commit(built);
       return built.snapshot;
     });
@@ -260,13 +271,27 @@ export class Runtime {
     this.#version = snapshot.version;
     this.logOutput.level = snapshot.config.debug ? "debug" : "info";
     const prev = this.store.swap(snapshot);
-    await this.#reconfigureAuthFiles(snapshot);
-    this.log.info(`Config applied (snapshot ${snapshot.version}, ${snapshot.models.size} model routes)`);
-    this.#reportUnsupported(snapshot);
     // In-flight requests finish on the snapshot they started with; a retired plugin may still serve requests of `prev`
     // or of an older snapshot (when it was carried over through `onConfigChange`), so wait for all of them.
     const older = [prev, ...this.store.leasedSnapshots()].filter((s) => s !== snapshot);
     void Promise.all(older.map((s) => this.store.whenIdle(s))).then(() => Promise.all(retired.map((p) => p.dispose())));
+    this.log.info(`Config applied (snapshot ${snapshot.version}, ${snapshot.models.size} model routes)`);
+    this.#reportUnsupported(snapshot);
+    try {
+      await this.#reconfigureAuthFiles(snapshot);
+    } catch (err) {
+      // The new config is live; only its auth directory failed to open. Say so rather than claim a rejected reload.
+      this.log.error(`auth-dir could not be opened: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.#forgetRemovedCredentials();
+  }
+
+  /** Cooldown state of credentials no longer in the routing table is dropped, so the tracker cannot grow forever. */
+  #forgetRemovedCredentials(): void {
+    const live = new Set<string>();
+    const s = this.store.current;
+    for (const m of s.models.models) for (const c of s.models.resolve(m.id) ?? []) live.add(c.credential.id);
+    for (const h of this.cooldowns.health()) if (!live.has(h.credentialId)) this.cooldowns.forget(h.credentialId);
   }
 
   /** A reload: new types and pool size in place; a different `auth-dir` is reopened. */
@@ -279,7 +304,7 @@ export class Runtime {
     }
     files?.close();
     this.#authFiles = null;
-    await this.#openAuthFiles(this.#watcher !== null);
+    await this.#openAuthFiles(this.#watcher !== null, true);
   }
 
   #reportUnsupported(s: Snapshot): void {
@@ -310,14 +335,15 @@ export class Runtime {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
-    this.#authFiles?.close();
+    // Let a queued reload or auth change finish first (it sees #closed and stops), then close what is open.
     await this.#queue.run(async () => {});
+    this.#authFiles?.close();
+    this.#authFiles = null;
     const current = this.store.current;
-    if (this.store.inflight(current) > 0) {
-      const deadline = Date.now() + graceMs;
-      while (this.store.inflight(current) > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+    // Requests may hold older snapshots (auth-file changes swap snapshots that share the same plugins): wait for all.
+    const deadline = Date.now() + graceMs;
+    while (this.store.leasedSnapshots().length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await Promise.all(current.plugins.map((p) => p.dispose()));
   }

@@ -117,6 +117,8 @@ export interface BuildResult {
   readonly carried: readonly { instance: PluginInstance; prevOptions: unknown }[];
   /** Instances of `previous` not carried over: dispose them once `previous` is idle. */
   readonly retired: readonly PluginInstance[];
+  /** Instances set up for this build (dispose them if the build is not applied after all). */
+  readonly created: readonly PluginInstance[];
 }
 
 /**
@@ -160,66 +162,76 @@ export async function buildSnapshot(loaded: LoadedConfig, opts: BuildOptions): P
     throw err;
   }
 
-  const pluginProviders: RegisteredProvider[] = instances.flatMap((i) => i.providers);
-  const credentialTypes = new Map<string, RegisteredCredentialType>();
-  for (const t of instances.flatMap((i) => i.credentialTypes)) {
-    if (credentialTypes.has(t.type)) {
-      opts.log.warn(`auth file type "${t.type}" is served by ${credentialTypes.get(t.type)!.plugin}; ${t.plugin} ignored`);
-    } else credentialTypes.set(t.type, t);
-  }
-  const providers = [
-    ...pluginProviders,
-    ...credentialsFromRecords(opts.authRecords ?? new Map(), credentialTypes, opts.log, channelRules(config)),
-  ];
-  // Outbound proxies: an unusable `proxy-url` (global, per entry, per credential) fails the build, not a request.
-  const proxyIssues = proxyConfigIssues(config, pluginProviders.flatMap((p) => p.credentials));
-  if (proxyIssues.length > 0) {
+  // Everything after setup can still fail (a malformed hook, an unusable proxy-url): the plugins set up for this
+  // build must then be disposed, or each rejected reload would leak a set.
+  let snapshot: Snapshot;
+  try {
+    snapshot = assemble();
+  } catch (err) {
     await Promise.all(created.map((i) => i.dispose()));
-    throw new ConfigError(loaded.path, proxyIssues);
+    throw err;
   }
-  const claimed = new Set(CORE_KEYS);
-  // Keys of every built-in are known, enabled or not: they are not "not supported".
-  for (const def of opts.builtins.values()) for (const k of def.configKeys ?? []) claimed.add(k);
-  for (const r of resolved) for (const k of r.definition.configKeys ?? []) claimed.add(k);
-  const unsupported = loaded.presentKeys.filter((k) => !claimed.has(k));
-  if (isCpaNativePlugins(pluginsValue)) unsupported.push("plugins (CLIProxyAPI native plugin block)");
 
-  const snapshot: Snapshot = Object.freeze({
-    version: opts.version,
-    loaded,
-    config,
-    log: opts.log,
-    plugins: Object.freeze(instances),
-    hooks: compileHooks(instances),
-    models: ModelTable.build(providers, { forceModelPrefix: config["force-model-prefix"] }),
-    clientAuth: compileClientAuth(config["api-keys"]),
-    mounts: Object.freeze(instances.flatMap((i) => i.mounts)),
-    settings: Object.freeze({
-      strategy: config.routing.strategy,
-      sessionAffinity: config.routing["session-affinity"],
-      sessionAffinityTtlMs: config.routing.sessionAffinityTtlMs,
-      keepaliveMs: config.streaming["keepalive-seconds"] * 1000,
-      nonstreamKeepaliveMs: config["nonstream-keepalive-interval"] * 1000,
-      maxBodyBytes: Math.floor(config["max-body-size-mb"] * 1024 * 1024),
-      requestRetry: config["request-retry"],
-      maxRetryCredentials: config["max-retry-credentials"],
-      maxRetryIntervalMs: config["max-retry-interval"] * 1000,
-      disableCooling: config["disable-cooling"],
-      transientCooldownMs: config["transient-error-cooldown-seconds"] < 0
-        ? -1
-        : config["transient-error-cooldown-seconds"] * 1000,
-      bootstrapRetries: config.streaming["bootstrap-retries"],
-      passthroughHeaders: config["passthrough-headers"],
-      proxyUrl: config["proxy-url"],
-    }),
-    payloadRules: PayloadRules.compile(config.payload),
-    credentialTypes,
-    pluginProviders: Object.freeze(pluginProviders),
-    unsupportedKeys: Object.freeze(unsupported),
-  });
+  function assemble(): Snapshot {
+    const pluginProviders: RegisteredProvider[] = instances.flatMap((i) => i.providers);
+    const credentialTypes = new Map<string, RegisteredCredentialType>();
+    for (const t of instances.flatMap((i) => i.credentialTypes)) {
+      if (credentialTypes.has(t.type)) {
+        opts.log.warn(`auth file type "${t.type}" is served by ${credentialTypes.get(t.type)!.plugin}; ${t.plugin} ignored`);
+      } else credentialTypes.set(t.type, t);
+    }
+    const providers = [
+      ...pluginProviders,
+      ...credentialsFromRecords(opts.authRecords ?? new Map(), credentialTypes, opts.log, channelRules(config)),
+    ];
+    // Outbound proxies: an unusable `proxy-url` (global, per entry, per credential) fails the build, not a request.
+    const proxyIssues = proxyConfigIssues(config, pluginProviders.flatMap((p) => p.credentials));
+    if (proxyIssues.length > 0) throw new ConfigError(loaded.path, proxyIssues);
+    const claimed = new Set(CORE_KEYS);
+    // Keys of every built-in are known, enabled or not: they are not "not supported".
+    for (const def of opts.builtins.values()) for (const k of def.configKeys ?? []) claimed.add(k);
+    for (const r of resolved) for (const k of r.definition.configKeys ?? []) claimed.add(k);
+    const unsupported = loaded.presentKeys.filter((k) => !claimed.has(k));
+    if (isCpaNativePlugins(pluginsValue)) unsupported.push("plugins (CLIProxyAPI native plugin block)");
+
+    return Object.freeze({
+      version: opts.version,
+      loaded,
+      config,
+      log: opts.log,
+      plugins: Object.freeze(instances),
+      hooks: compileHooks(instances),
+      models: ModelTable.build(providers, { forceModelPrefix: config["force-model-prefix"] }),
+      clientAuth: compileClientAuth(config["api-keys"]),
+      mounts: Object.freeze(instances.flatMap((i) => i.mounts)),
+      settings: Object.freeze({
+        strategy: config.routing.strategy,
+        sessionAffinity: config.routing["session-affinity"],
+        sessionAffinityTtlMs: config.routing.sessionAffinityTtlMs,
+        keepaliveMs: config.streaming["keepalive-seconds"] * 1000,
+        nonstreamKeepaliveMs: config["nonstream-keepalive-interval"] * 1000,
+        maxBodyBytes: Math.floor(config["max-body-size-mb"] * 1024 * 1024),
+        requestRetry: config["request-retry"],
+        maxRetryCredentials: config["max-retry-credentials"],
+        maxRetryIntervalMs: config["max-retry-interval"] * 1000,
+        disableCooling: config["disable-cooling"],
+        transientCooldownMs: config["transient-error-cooldown-seconds"] < 0
+          ? -1
+          : config["transient-error-cooldown-seconds"] * 1000,
+        bootstrapRetries: config.streaming["bootstrap-retries"],
+        passthroughHeaders: config["passthrough-headers"],
+        proxyUrl: config["proxy-url"],
+      }),
+      payloadRules: PayloadRules.compile(config.payload),
+      credentialTypes,
+      pluginProviders: Object.freeze(pluginProviders),
+      unsupportedKeys: Object.freeze(unsupported),
+    });
+  }
+
   const kept = new Set(carried.map((c) => c.instance.name));
   const retired = (opts.previous?.plugins ?? []).filter((p) => !kept.has(p.name));
-  return { snapshot, carried, retired };
+  return { snapshot, carried, retired, created };
 }
 
 /**

@@ -26,6 +26,7 @@ const RAW_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const utf8 = new TextEncoder();
+const MAX_BYTES_BEFORE_FIRST_EVENT = 1024 * 1024;
 
 /** Gemini with an `alt` other than `sse` streams the upstream's raw bytes (a JSON array): no SSE framing at all. */
 export function isRawStream(rc: RequestContext): boolean {
@@ -71,6 +72,7 @@ export async function streamPassthrough(
   };
 
   const head: Uint8Array[] = [];
+  let headBytes = 0;
   try {
     while (events === 0) {
       const chunk = await body.read();
@@ -79,6 +81,12 @@ export async function streamPassthrough(
         break;
       }
       head.push(chunk);
+      headBytes += chunk.byteLength;
+      // An upstream that ignored `stream: true` (or sends no event boundary) must not be buffered whole.
+      if (headBytes > MAX_BYTES_BEFORE_FIRST_EVENT) {
+        body.cancel();
+        return failure(new ProxyError(502, "upstream_stream_error", "Upstream sent no SSE event in its first 1 MiB"));
+      }
       tapUpstream(chunk);
       if (!raw) parser.push(chunk, onEvent);
       else if (chunk.byteLength > 0) events++;
@@ -144,8 +152,11 @@ export async function streamPassthrough(
         }
         if (!raw) parser.end(onEvent);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        midError = new ProxyError(502, "upstream_stream_error", `Upstream stream failed: ${message}`);
+        // A connection that drops after the terminal event ended a complete answer: nothing to report.
+        if (!obs.terminal) {
+          const message = err instanceof Error ? err.message : String(err);
+          midError = new ProxyError(502, "upstream_stream_error", `Upstream stream failed: ${message}`);
+        }
       }
       if (midError === null && !raw && profile.hasTerminalEvent && !obs.terminal && obs.error === null) {
         midError = new ProxyError(502, "upstream_stream_error", "Upstream stream ended before its final event");

@@ -19,7 +19,7 @@ import { ProxyError, toProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import { readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
 import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps, runTransformRequest } from "../plugin/hooks.ts";
-import type { RouteTarget, UpstreamCall } from "../plugin/types.ts";
+import type { RouteTarget, UpstreamCall, UpstreamRequest } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
 import { type AttemptFailure, isRequestFault, upstreamError } from "../routing/failure.ts";
 import { clientProtocol, upstreamProtocol } from "../routing/payload-rules.ts";
@@ -241,7 +241,10 @@ async function runAttempts(
       let result = await attempt(rc, target, env, profile, outcome, outcome.attempts);
       // An OAuth token may simply have expired: one refresh and one retry before the 401 counts (behaviour.md §3.3).
       if (!(result instanceof Response) && result.error.status === 401 && env.refreshCredential) {
-        const refreshed = await env.refreshCredential(target);
+        const refreshed = await env.refreshCredential(target).catch((err: unknown) => {
+          rc.log.warn(`refresh of ${credential.label} failed: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        });
         if (refreshed !== null) {
           outcome.attempts++;
           rc.target = refreshed;
@@ -426,7 +429,16 @@ async function attempt(
     body,
     rc,
   };
-  const built = await adapter.buildRequest(call);
+  let built: UpstreamRequest;
+  try {
+    built = await adapter.buildRequest(call);
+  } catch (err) {
+    if (err instanceof ProxyError) throw err;
+    // A provider bug or an unusable credential: try the next one. The provider's own text stays in the log only.
+    rc.log.warn(`${adapter.id} could not build the request for ${target.credential.label}: ${err instanceof Error ? err.message : String(err)}`);
+    const message = `Provider ${adapter.id} could not build the upstream request`;
+    return { error: new ProxyError(502, "upstream_error", message), retryable: true, body: message };
+  }
   const up = rc.snapshot.hooks.beforeUpstream === null
     ? built
     : await runBeforeUpstream(rc.snapshot.hooks.beforeUpstream, built, rc);
@@ -487,6 +499,8 @@ async function jsonPassthrough(
   try {
     text = await readAllText(res.body);
   } catch (err) {
+    // The client left: not the credential's fault, so no cooldown and a 499, not a made-up 502.
+    if (rc.signal.aborted) throw clientClosed();
     const message = `Upstream response failed: ${err instanceof Error ? err.message : String(err)}`;
     return { error: new ProxyError(502, "upstream_error", message), retryable: true, body: message };
   }
@@ -504,7 +518,9 @@ async function jsonPassthrough(
   // Usage is only parsed out of the body when an observer wants it.
   const usage = rc.snapshot.hooks.afterResponse === null ? null : usageOfBody(profile, text);
   outcome.finish(res.status, usage, null, false);
-  return new Response(text, { status: res.status, headers });
+  // 204/205/304 cannot carry a body (the Response constructor throws).
+  const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
+  return new Response(nullBody ? null : text, { status: res.status, headers });
 }
 
 function usageOfBody(profile: FormatProfile, text: string): Usage | null {
@@ -531,7 +547,14 @@ async function countFromUpstream(
   outcome: RequestOutcome,
   n: number,
 ): Promise<Response | AttemptFailure> {
-  const text = await readAllText(res.body);
+  let text: string;
+  try {
+    text = await readAllText(res.body);
+  } catch (err) {
+    if (rc.signal.aborted) throw clientClosed();
+    const message = `Upstream count failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { error: new ProxyError(502, "upstream_error", message), retryable: true, body: message };
+  }
   if (outcome.taps !== null) for (const t of outcome.taps) t.upstreamChunk?.(n, utf8.encode(text));
   let tokens: unknown;
   try {

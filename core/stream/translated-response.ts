@@ -125,9 +125,12 @@ export async function streamTranslated(
         }
       } catch (err) {
         keepalive?.stop();
-        const message = `Upstream stream failed: ${err instanceof Error ? err.message : String(err)}`;
-        midError = new ProxyError(502, "upstream_stream_error", message);
-        send(controller, ts.renderError(502, message));
+        // A connection that drops after the terminal event ended a complete answer: nothing to report.
+        if (!ts.obs.terminal) {
+          const message = `Upstream stream failed: ${err instanceof Error ? err.message : String(err)}`;
+          midError = new ProxyError(502, "upstream_stream_error", message);
+          send(controller, ts.renderError(502, message));
+        }
       }
       controller.close();
       finish(false);
@@ -154,6 +157,7 @@ export async function jsonTranslated(
   try {
     text = await readAllText(res.body);
   } catch (err) {
+    if (rc.signal.aborted) throw new ProxyError(499, "client_closed", "Client closed the request");
     return failure(502, `Upstream response failed: ${err instanceof Error ? err.message : String(err)}`);
   }
   tapper(outcome, attempt)?.(utf8.encode(text));
@@ -194,6 +198,7 @@ export async function assembledFromStream(
     sse.end(onSse);
     parser.end(emit);
   } catch (err) {
+    res.body.cancel();
     if (rc.signal.aborted) throw new ProxyError(499, "client_closed", "Client closed the request");
     return failure(502, `Upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
   }

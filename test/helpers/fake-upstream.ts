@@ -71,7 +71,8 @@ export async function startFakeUpstream(handler: FakeHandler): Promise<FakeUpstr
         });
       }
       if (reply.kind === "text") {
-        return new Response(reply.body, { status: reply.status, headers: reply.headers });
+        const nullBody = reply.status === 204 || reply.status === 205 || reply.status === 304;
+        return new Response(nullBody ? null : reply.body, { status: reply.status, headers: reply.headers });
       }
       let i = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
