@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { FORMAT_PROFILES } from "../formats/profiles.ts";
 import { isJsonObject, type JsonObject, type Operation, type WireFormat } from "../formats/wire-format.ts";
 import type { Runtime } from "../runtime.ts";
-import { proxyRequest, renderError } from "../stream/pipeline.ts";
+import { proxyRequest, rejectRequest, renderError } from "../stream/pipeline.ts";
 import { checkClientAuth } from "./client-auth.ts";
 import { ProxyError } from "./proxy-error.ts";
 import { RequestContext } from "./request-context.ts";
@@ -258,8 +258,9 @@ async function proxy(
     runtime.store.release(snapshot);
   };
   let profile = FORMAT_PROFILES[format];
+  let text = "";
   try {
-    const text = await readBody(request, snapshot.settings.maxBodyBytes);
+    text = await readBody(request, snapshot.settings.maxBodyBytes);
     let body: unknown;
     try {
       body = text === "" && fromPath ? {} : JSON.parse(text);
@@ -299,8 +300,30 @@ async function proxy(
     });
     return await proxyRequest(rc, runtime, release);
   } catch (err) {
-    release();
-    if (err instanceof ProxyError) return renderError(profile, err);
-    throw err;
+    if (!(err instanceof ProxyError)) {
+      release();
+      throw err;
+    }
+    // Rejected before the pipeline (bad JSON, too large, no model): observers still hear of it, so the request
+    // logger writes its forced error log as CLIProxyAPI does.
+    const hooks = snapshot.hooks;
+    if (hooks.tap === null && hooks.afterResponse === null && hooks.onError === null) {
+      release();
+      return renderError(profile, err);
+    }
+    const rc = new RequestContext({
+      snapshot,
+      format,
+      operation,
+      request,
+      remoteAddress: c.env?.remoteAddress ?? null,
+      body: {},
+      rawBody: text,
+      model: fromPath?.model ?? "",
+      stream: false,
+      signal: request.signal,
+      query: new URLSearchParams(request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : ""),
+    });
+    return rejectRequest(rc, err, release);
   }
 }

@@ -92,6 +92,19 @@ export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: (
   }
 }
 
+/** A request refused before the pipeline ran (bad body): the error response, told to taps and observers. */
+export function rejectRequest(rc: RequestContext, err: ProxyError, done: () => void): Response {
+  const profile = FORMAT_PROFILES[rc.format];
+  let outcome: RequestOutcome;
+  try {
+    outcome = new RequestOutcome(rc, done, runTaps(rc.snapshot.hooks.tap, rc));
+  } catch {
+    done();
+    return renderError(profile, err);
+  }
+  return fail(profile, err, outcome);
+}
+
 function fail(profile: FormatProfile, err: unknown, outcome: RequestOutcome): Response {
   const e = toProxyError(err);
   const res = renderError(profile, e);

@@ -68,3 +68,26 @@ test("logging-to-file writes the app's log lines to main.log", async () => {
     await sy.stop();
   }
 });
+
+test("a request refused before the pipeline (invalid JSON) still gets its forced error log", async () => {
+  const sy = await startTestSwitchyard(`openai-compatibility: []\n`);
+  try {
+    const res = await fetch(`${sy.url}/v1/chat/completions`, { method: "POST", body: "{not json" });
+    assert.equal(res.status, 400);
+    await res.text();
+    const logs = join(sy.dir, "logs");
+    await waitFor(async () => {
+      try {
+        return (await readdir(logs)).some((f) => f.startsWith("error-"));
+      } catch {
+        return false;
+      }
+    }, 5000, "the forced error log");
+    const name = (await readdir(logs)).find((f) => f.startsWith("error-"))!;
+    const text = await readFile(join(logs, name), "utf8");
+    assert.match(text, /\{not json/, "the body as the client sent it");
+    assert.match(text, /Invalid JSON body/);
+  } finally {
+    await sy.stop();
+  }
+});
