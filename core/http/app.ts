@@ -9,6 +9,8 @@ import { isJsonObject, type JsonObject, type Operation, type WireFormat } from "
 import type { Runtime } from "../runtime.ts";
 import { proxyRequest, rejectRequest, renderError } from "../stream/pipeline.ts";
 import { checkClientAuth } from "./client-auth.ts";
+import { refuseAtEdge } from "./edge-refusal.ts";
+import { readBody } from "./read-body.ts";
 import { ProxyError } from "./proxy-error.ts";
 import { RequestContext } from "./request-context.ts";
 import {
@@ -68,20 +70,29 @@ export function createApp(runtime: Runtime): SwitchyardApp {
       if (isGuarded(path)) {
         const auth = snapshot.clientAuth;
         if (auth.unsafeExample) {
-          return json(
-            {
-              error: "unsafe_example_api_key",
-              message: "api-keys still contains an example key (your-api-key-N): replace it before using the proxy",
-            },
-            403,
-            { "x-cpa-safe-mode": "true" },
+          return await refuseAtEdge(
+            runtime,
+            request,
+            env,
+            path,
+            json(
+              {
+                error: "unsafe_example_api_key",
+                message: "api-keys still contains an example key (your-api-key-N): replace it before using the proxy",
+              },
+              403,
+              { "x-cpa-safe-mode": "true" },
+            ),
+            new ProxyError(403, "unsafe_example_api_key", "api-keys still contains an example key"),
           );
         }
         // Fast path: an open proxy (empty api-keys) skips header inspection entirely.
         if (!auth.open) {
           const result = checkClientAuth(auth, request.headers, url);
           if (result !== "ok") {
-            return json({ error: result === "missing" ? "Missing API key" : "Invalid API key" }, 401);
+            const message = result === "missing" ? "Missing API key" : "Invalid API key";
+            const answer = json({ error: message }, 401);
+            return await refuseAtEdge(runtime, request, env, path, answer, new ProxyError(401, "unauthorized", message));
           }
         }
       }
@@ -205,39 +216,6 @@ function gemini(runtime: Runtime, c: Context<AppEnv>): Promise<Response> | Respo
   const spec = GEMINI_ACTIONS[action];
   if (!spec) return notFound(c.req.path);
   return proxy(runtime, c, "gemini", spec.operation, undefined, undefined, { model, stream: spec.stream });
-}
-
-/** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
-async function readBody(request: Request, limit: number): Promise<string> {
-  const declared = request.headers.get("content-length");
-  const tooLarge = () =>
-    new ProxyError(413, "body_too_large", `Request body exceeds the ${Math.round(limit / 1048576)} MiB limit`, {
-      type: "invalid_request_error",
-    });
-  if (declared !== null && Number(declared) > limit) throw tooLarge();
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  // Fast path: most bodies arrive in one chunk.
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }
 
 async function proxy(

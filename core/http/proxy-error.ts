@@ -4,6 +4,8 @@
  */
 export type ProxyErrorCode =
   | "bad_request"
+  | "unauthorized"
+  | "unsafe_example_api_key"
   | "invalid_json"
   | "body_too_large"
   | "model_not_found"

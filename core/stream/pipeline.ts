@@ -92,25 +92,39 @@ export async function proxyRequest(rc: RequestContext, env: PipelineEnv, done: (
   }
 }
 
-/** A request refused before the pipeline ran (bad body): the error response, told to taps and observers. */
-export function rejectRequest(rc: RequestContext, err: ProxyError, done: () => void): Response {
+/** An answer the caller already rendered (the edge's own `{"error": …}` bodies), with its body text for the taps. */
+export interface RenderedAnswer {
+  readonly response: Response;
+  readonly body: string;
+}
+
+/**
+ * A request refused before the pipeline ran (bad body, or refused at the edge): the error response, told to taps and
+ * observers. `answer` replaces the client format's error body when the refusal has its own (client auth).
+ */
+export function rejectRequest(
+  rc: RequestContext,
+  err: ProxyError,
+  done: () => void,
+  answer?: RenderedAnswer,
+): Response {
   const profile = FORMAT_PROFILES[rc.format];
   let outcome: RequestOutcome;
   try {
     outcome = new RequestOutcome(rc, done, runTaps(rc.snapshot.hooks.tap, rc));
   } catch {
     done();
-    return renderError(profile, err);
+    return answer?.response ?? renderError(profile, err);
   }
-  return fail(profile, err, outcome);
+  return fail(profile, err, outcome, answer);
 }
 
-function fail(profile: FormatProfile, err: unknown, outcome: RequestOutcome): Response {
+function fail(profile: FormatProfile, err: unknown, outcome: RequestOutcome, answer?: RenderedAnswer): Response {
   const e = toProxyError(err);
-  const res = renderError(profile, e);
+  const res = answer?.response ?? renderError(profile, e);
   if (outcome.taps !== null) {
     outcome.clientHead(res.status, res.headers);
-    outcome.clientChunk(utf8.encode(profile.errorBody(e)));
+    outcome.clientChunk(utf8.encode(answer?.body ?? profile.errorBody(e)));
   }
   outcome.finish(e.status, null, e, false);
   return res;

@@ -91,3 +91,38 @@ test("a request refused before the pipeline (invalid JSON) still gets its forced
     await sy.stop();
   }
 });
+
+test("a request refused for its client key gets a forced error log; the key it presented is masked", async () => {
+  const sy = await startTestSwitchyard(`api-keys: ["sk-client-good-000000"]\nopenai-compatibility: []\n`);
+  try {
+    const res = await fetch(`${sy.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": "sk-client-wrong-987654", "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 5, messages: [{ role: "user", content: "hi there" }] }),
+    });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: "Invalid API key" }, "CLIProxyAPI's own body, not a format envelope");
+    const logs = join(sy.dir, "logs");
+    await waitFor(async () => {
+      try {
+        return (await readdir(logs)).some((f) => f.startsWith("error-"));
+      } catch {
+        return false;
+      }
+    }, 5000, "the forced error log");
+    const name = (await readdir(logs)).find((f) => f.startsWith("error-"))!;
+    const text = await readFile(join(logs, name), "utf8");
+    assert.match(text, /hi there/, "the body as the client sent it");
+    assert.match(text, /Invalid API key/);
+    assert.match(text, /401/);
+    assert.ok(!text.includes("sk-client-wrong-987654"), "the presented key is masked");
+
+    // A missing key is refused the same way, and an authorised request to the same route is not logged as an error.
+    const missing = await fetch(`${sy.url}/v1/models`);
+    assert.equal(missing.status, 401);
+    assert.deepEqual(await missing.json(), { error: "Missing API key" });
+    await waitFor(async () => (await readdir(logs)).filter((f) => f.startsWith("error-")).length === 2, 5000, "two logs");
+  } finally {
+    await sy.stop();
+  }
+});

@@ -1,0 +1,35 @@
+/** The client's request body, bounded: shared by the routes and the edge's refusals. */
+import { ProxyError } from "./proxy-error.ts";
+
+/** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
+export async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get("content-length");
+  const tooLarge = () =>
+    new ProxyError(413, "body_too_large", `Request body exceeds the ${Math.round(limit / 1048576)} MiB limit`, {
+      type: "invalid_request_error",
+    });
+  if (declared !== null && Number(declared) > limit) throw tooLarge();
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  // Fast path: most bodies arrive in one chunk.
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
