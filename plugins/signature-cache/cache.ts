@@ -1,7 +1,9 @@
 /**
  * The signature cache (modules.md §2): thinking text → the upstream's signature for it, per model group.
  *
- * - Key: the first 16 hex characters of SHA-256(text) ({@link signatureKey}); group: {@link modelGroup}.
+ * - Key: the first 16 hex characters of SHA-256(text) ({@link signatureKey}), through a bounded memo text → key
+ *   ({@link KeyMemo}: multi-turn requests re-send the same thinking, so each distinct text is hashed once); group:
+ *   {@link modelGroup}.
  * - Sliding TTL of 3 h: a hit refreshes the entry's time. Signatures shorter than 50 characters are not stored.
  * - `get` answers like CLIProxyAPI's `GetCachedSignature`: the signature, or on an empty text, a miss or an expired
  *   entry the Gemini sentinel for the gemini group and "" for every other group.
@@ -15,7 +17,8 @@
  * the purge walks expired entries from the old end. The `Map` is never iterated on the hot path: V8 and JavaScriptCore
  * keep deleted slots as holes until a rehash, so "delete the first key" of a 10,000-entry `Map` that keeps turning over
  * skips thousands of holes (measured 18–39 µs per set); the list makes it O(1). Entries are mutable and refreshed in
- * place, so a hit allocates nothing beyond the key's hash. The clock is injectable: tests move time without sleeping.
+ * place, so a hit allocates nothing (a memoised key) or only the key's hash. The clock is injectable: tests move time
+ * without sleeping.
  */
 import type { WireFormat } from "../../core/formats/wire-format.ts";
 import {
@@ -28,6 +31,7 @@ import {
 } from "./constants.ts";
 import { modelGroup } from "./group.ts";
 import { signatureKey } from "./key.ts";
+import { KeyMemo, type KeyMemoLimits } from "./key-memo.ts";
 import { type IntervalTimers, systemTimers } from "./timers.ts";
 
 /** A stored signature and the wire format of the upstream that produced it. */
@@ -47,6 +51,8 @@ export interface SignatureCacheSettings {
   readonly purgeIntervalMs?: number;
   /** Where the purge timer comes from (tests pass a manual one). */
   readonly timers?: IntervalTimers;
+  /** Bounds of the text → key memo (defaults: constants.ts); `false` hashes every text on every call. */
+  readonly keyMemo?: KeyMemoLimits | false;
 }
 
 class Entry implements CachedSignature {
@@ -114,6 +120,7 @@ export class SignatureCache {
   readonly #purgeInterval: number;
   readonly #timers: IntervalTimers;
   readonly #groups = new Map<string, Group>();
+  readonly #memo: KeyMemo | null;
   #writes = 0;
   #timer: unknown = null;
   #disposed = false;
@@ -126,6 +133,12 @@ export class SignatureCache {
     this.#maxGroups = Math.max(1, opts.maxGroups ?? MAX_GROUPS);
     this.#purgeInterval = opts.purgeIntervalMs ?? PURGE_INTERVAL_MS;
     this.#timers = opts.timers ?? systemTimers;
+    this.#memo = opts.keyMemo === false ? null : new KeyMemo(opts.keyMemo);
+  }
+
+  /** The text → key memo (null when disabled). */
+  get keyMemo(): KeyMemo | null {
+    return this.#memo;
   }
 
   /**
@@ -142,7 +155,7 @@ export class SignatureCache {
       this.#groups.set(name, group);
     }
     group.lastWrite = ++this.#writes;
-    const key = signatureKey(text);
+    const key = this.#keyOf(text);
     const now = this.#now();
     const existing = group.entries.get(key);
     if (existing !== undefined) {
@@ -207,17 +220,22 @@ export class SignatureCache {
     if (text === "") return false;
     const name = modelGroup(model);
     const g = this.#groups.get(name);
-    const e = g?.entries.get(signatureKey(text));
+    const e = g?.entries.get(this.#keyOf(text));
     if (g === undefined || e === undefined) return false;
     g.remove(e);
     if (g.entries.size === 0) this.#groups.delete(name);
     return true;
   }
 
-  /** CLIProxyAPI's `ClearSignatureCache`: "" (or nothing) clears every group, a model name drops that model's group. */
+  /**
+   * CLIProxyAPI's `ClearSignatureCache`: "" (or nothing) clears every group (and the key memo), a model name drops that
+   * model's group.
+   */
   clear(model = ""): void {
-    if (model === "") this.#groups.clear();
-    else this.#groups.delete(modelGroup(model));
+    if (model === "") {
+      this.#groups.clear();
+      this.#memo?.clear();
+    } else this.#groups.delete(modelGroup(model));
   }
 
   /** Drops a group by its name (`gemini`, `claude`, `gpt`, or a raw model name). */
@@ -270,12 +288,18 @@ export class SignatureCache {
       this.#timer = null;
     }
     this.#groups.clear();
+    this.#memo?.clear();
+  }
+
+  #keyOf(text: string): string {
+    const memo = this.#memo;
+    return memo === null ? signatureKey(text) : memo.key(text);
   }
 
   #find(group: string, text: string): Entry | undefined {
     const g = this.#groups.get(group);
     // An unknown group is a miss without hashing the text.
-    return g === undefined ? undefined : this.#live(g, signatureKey(text));
+    return g === undefined ? undefined : this.#live(g, this.#keyOf(text));
   }
 
   #live(g: Group, key: string): Entry | undefined {

@@ -21,3 +21,15 @@ export const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Hex characters of the SHA-256 of the thinking text that make the key. */
 export const KEY_HEX_LENGTH = 16;
+
+/**
+ * The key memo (key-memo.ts): at most this many characters of thinking text remembered with their keys (4 Mi chars:
+ * ≤ 4 MiB of one-byte text, ≤ 8 MiB of two-byte text), ~28,000 texts of 150 characters.
+ */
+export const KEY_MEMO_MAX_CHARS = 4 * 1024 * 1024;
+
+/** ... and at most this many texts, so that many short texts cannot pile up per-entry overhead (~100 bytes each). */
+export const KEY_MEMO_MAX_ENTRIES = 32_768;
+
+/** Longer texts are hashed every time and never remembered: one would crowd out hundreds of ordinary thoughts. */
+export const KEY_MEMO_MAX_TEXT_LENGTH = 64 * 1024;

@@ -11,6 +11,9 @@ export { type CachedSignature, SignatureCache, type SignatureCacheSettings } fro
 export {
   GEMINI_SENTINEL,
   KEY_HEX_LENGTH,
+  KEY_MEMO_MAX_CHARS,
+  KEY_MEMO_MAX_ENTRIES,
+  KEY_MEMO_MAX_TEXT_LENGTH,
   MAX_ENTRIES_PER_GROUP,
   MAX_GROUPS,
   MIN_SIGNATURE_LENGTH,
@@ -19,6 +22,7 @@ export {
 } from "./constants.ts";
 export { modelGroup } from "./group.ts";
 export { sha256Hex, signatureKey } from "./key.ts";
+export { KeyMemo, type KeyMemoLimits } from "./key-memo.ts";
 export { restoreSignatures } from "./restore.ts";
 export { recordResponse, StreamSignatureRecorder } from "./record.ts";
 export { attemptFormat, signsThinking } from "./upstream-format.ts";
