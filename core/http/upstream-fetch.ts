@@ -17,6 +17,12 @@ export interface ByteSource {
   read(): Promise<Uint8Array | null>;
   /** Stops reading and releases the connection. */
   cancel(): void;
+  /**
+   * The whole body in one native read, when the source can do that and nothing was read yet (`null` otherwise: the
+   * caller reads chunk by chunk). Deno's and Bun's `arrayBuffer()` is one call into the runtime instead of a JS
+   * read per chunk plus the joining.
+   */
+  readAll?(limit: number): Promise<Uint8Array> | null;
 }
 
 export interface UpstreamResponse {
@@ -45,8 +51,13 @@ export interface UpstreamFetchOptions {
   readonly forceConnect?: boolean;
 }
 
+const tooLarge = (limit: number) => new Error(`Upstream body larger than ${limit} bytes`);
+
 /** Reads a whole body as text (error bodies, non-stream answers). */
 export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): Promise<string> {
+  // Fast path: one native read of a body of known, acceptable length.
+  const all = body.readAll?.(limit) ?? null;
+  if (all !== null) return utf8Decoder.decode(await all);
   const decoder = new TextDecoder();
   let text = "";
   let size = 0;
@@ -56,7 +67,7 @@ export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): P
     size += chunk.byteLength;
     if (size > limit) {
       body.cancel();
-      throw new Error(`Upstream body larger than ${limit} bytes`);
+      throw tooLarge(limit);
     }
     text += decoder.decode(chunk, { stream: true });
   }
@@ -66,6 +77,39 @@ export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): P
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 /** Large enough for any SSE chunk a socket delivers at once; reused for every read of a stream. */
 const BYOB_SIZE = 16 * 1024;
+
+const utf8Decoder = new TextDecoder();
+
+/**
+ * A fetch response's body as a {@link ByteSource}. The reader is taken on the first `read()`, so a caller that wants
+ * the whole body can still have the runtime read it natively ({@link ByteSource.readAll}).
+ */
+function fromWebResponse(res: Response): ByteSource {
+  const stream = res.body;
+  if (stream === null) return { read: () => Promise.resolve(null), cancel() {}, readAll: () => Promise.resolve(EMPTY) };
+  let source: ByteSource | null = null;
+  const declared = res.headers.get("content-length");
+  const length = declared === null ? NaN : Number(declared);
+  return {
+    read() {
+      return (source ??= fromWebStream(stream)).read();
+    },
+    cancel() {
+      if (source !== null) source.cancel();
+      else stream.cancel().catch(() => {});
+    },
+    readAll(limit) {
+      // Unknown length (chunked) or compressed bodies go chunk by chunk, so the limit holds while reading.
+      if (source !== null || !(length <= limit) || res.headers.has("content-encoding")) return null;
+      source = DRAINED;
+      return res.arrayBuffer().then((b) => new Uint8Array(b));
+    },
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+/** What a source becomes once `readAll` took its body: reads see the end. */
+const DRAINED: ByteSource = { read: () => Promise.resolve(null), cancel() {} };
 
 function fromWebStream(stream: ReadableStream<Uint8Array> | null): ByteSource {
   if (stream === null) return { read: () => Promise.resolve(null), cancel() {} };
@@ -180,7 +224,7 @@ export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
     };
     if (route.kind === "direct") {
       const res = await fetch(req.url, init);
-      return { status: res.status, headers: res.headers, body: fromWebStream(res.body) };
+      return { status: res.status, headers: res.headers, body: fromWebResponse(res) };
     }
     let res: Response;
     try {
@@ -195,7 +239,7 @@ export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
         `proxy ${route.ep.masked} refused the request: 407 ${res.statusText || "Proxy Authentication Required"}`,
       );
     }
-    return { status: res.status, headers: res.headers, body: fromWebStream(res.body) };
+    return { status: res.status, headers: res.headers, body: fromWebResponse(res) };
   };
 }
 
