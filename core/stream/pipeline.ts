@@ -542,9 +542,8 @@ async function jsonPassthrough(
     outcome.clientHead(res.status, new Headers(headers));
     outcome.clientChunk(bytes);
   }
-  // Usage is only parsed out of the body when an observer wants it.
-  const usage = rc.snapshot.hooks.afterResponse === null ? null : usageOfBody(profile, text);
-  outcome.finish(res.status, usage, null, false);
+  // Usage is only parsed out of the body when an observer reads it.
+  outcome.finish(res.status, () => usageOfBody(profile, text), null, false);
   // 204/205/304 cannot carry a body (the Response constructor throws).
   const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
   return new Response(nullBody ? null : text, { status: res.status, headers });

@@ -38,7 +38,11 @@ export class RequestOutcome {
     for (const t of this.taps) t.clientChunk?.(chunk);
   }
 
-  finish(status: number, usage: Usage | null, error: ProxyError | null, cancelled: boolean): void {
+  /**
+   * `usage` may be a function: it then runs only if an observer reads `summary.usage` (a non-stream answer's usage
+   * costs a JSON.parse of the whole body, which most observers never need).
+   */
+  finish(status: number, usage: Usage | null | (() => Usage | null), error: ProxyError | null, cancelled: boolean): void {
     if (this.#finished) return;
     this.#finished = true;
     const rc = this.#rc;
@@ -47,20 +51,49 @@ export class RequestOutcome {
       const hooks = rc.snapshot.hooks.afterResponse;
       // Fast path: no observer, no summary object.
       if (hooks !== null) {
-        const summary: ResponseSummary = {
-          status,
-          stream: rc.stream,
-          usage,
-          attempts: this.attempts,
-          firstByteMs: this.firstByteAt === null ? null : this.firstByteAt - rc.startedAt,
-          durationMs: performance.now() - rc.startedAt,
-          error,
-          cancelled,
-        };
+        const summary: ResponseSummary = typeof usage === "function"
+          ? new LazyUsageSummary(status, rc.stream, usage, this.attempts, this.firstByteAt, rc.startedAt, error, cancelled)
+          : {
+            status,
+            stream: rc.stream,
+            usage,
+            attempts: this.attempts,
+            firstByteMs: this.firstByteAt === null ? null : this.firstByteAt - rc.startedAt,
+            durationMs: performance.now() - rc.startedAt,
+            error,
+            cancelled,
+          };
         runAfterResponse(hooks, rc, summary);
       }
     } finally {
       this.#done();
     }
+  }
+}
+
+/** A {@link ResponseSummary} whose usage is worked out on first read, once. */
+class LazyUsageSummary implements ResponseSummary {
+  readonly firstByteMs: number | null;
+  readonly durationMs: number;
+  #usage: Usage | null | (() => Usage | null);
+
+  constructor(
+    readonly status: number,
+    readonly stream: boolean,
+    usage: () => Usage | null,
+    readonly attempts: number,
+    firstByteAt: number | null,
+    startedAt: number,
+    readonly error: ProxyError | null,
+    readonly cancelled: boolean,
+  ) {
+    this.#usage = usage;
+    this.firstByteMs = firstByteAt === null ? null : firstByteAt - startedAt;
+    this.durationMs = performance.now() - startedAt;
+  }
+
+  get usage(): Usage | null {
+    if (typeof this.#usage === "function") this.#usage = this.#usage();
+    return this.#usage;
   }
 }

@@ -164,6 +164,19 @@ openai-compatibility:
     assert.deepEqual(summary!.usage, { inputTokens: 5, outputTokens: 5, totalTokens: 10 });
   });
 
+  test("a non-stream answer passes through, and an observer reading its usage gets it from the body", async () => {
+    sy = await fresh();
+    primary.handle(() => ({ kind: "json", body: chatCompletion("primary") }));
+    const id = testId("json-usage");
+    const res = await chat({ model: "solo" }, id);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), chatCompletion("primary"));
+    await eventually(() => summariesFor(id).length === 1, 5000, "afterResponse");
+    const [summary] = summariesFor(id);
+    assert.equal(summary!.stream, false);
+    assert.deepEqual(summary!.usage, { inputTokens: 11, outputTokens: 7, totalTokens: 18 });
+  });
+
   test("a stream whose events straddle the upstream's chunk boundaries still passes through unchanged", async () => {
     sy = await fresh();
     const whole = chatStreamChunks(["split ", "across ", "chunks ✓"], "up-solo").join("");
