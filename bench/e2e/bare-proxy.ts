@@ -2,9 +2,15 @@
  * The reference for the end-to-end benchmark: the smallest Hono app that forwards POST /v1/chat/completions to the
  * upstream with the runtime's global `fetch` and streams the answer back (no parsing, no routing, no plugins).
  *
- *   deno run -A bench/e2e/bare-proxy.ts --upstream http://127.0.0.1:PORT
+ *   deno run -A bench/e2e/bare-proxy.ts --upstream http://127.0.0.1:PORT [--inspect]
  *   bun bench/e2e/bare-proxy.ts --upstream …
  *   node --import ./test/node-loader.mjs bench/e2e/bare-proxy.ts --upstream …
+ *
+ * `--inspect` makes it the second reference, the floor of any proxy that looks at the answer's bytes (to find usage,
+ * the terminal event, in-band errors, or to log them): the same app, but the body is read in JS and served from a JS
+ * stream, chunk by chunk with nothing done to the chunks (a BYOB reader into one reused buffer on Deno, as
+ * Switchyard reads; a default reader elsewhere); a non-stream answer is read whole and sent as bytes. Without
+ * `--inspect` the runtime splices the upstream body into the response natively and JS never sees a chunk.
  *
  * Prints `listening on http://127.0.0.1:PORT` once ready.
  *
@@ -20,6 +26,41 @@ if (!upstream) throw new Error("bare-proxy: --upstream URL is required");
 const portAt = argv.indexOf("--port");
 const port = portAt === -1 ? 0 : Number(argv[portAt + 1]);
 const target = `${upstream}/v1/chat/completions`;
+const inspect = argv.includes("--inspect");
+
+/** The upstream body re-served from a JS stream: what reading every chunk costs, and nothing more. */
+function throughJs(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let byob: ReadableStreamBYOBReader | null = null;
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") {
+    try {
+      byob = body.getReader({ mode: "byob" });
+    } catch {
+      byob = null;
+    }
+  }
+  if (byob !== null) {
+    const reader = byob;
+    let buffer = new ArrayBuffer(16 * 1024);
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const r = await reader.read(new Uint8Array(buffer));
+        if (r.done) return controller.close();
+        buffer = r.value.buffer as ArrayBuffer;
+        controller.enqueue(r.value.slice());
+      },
+      cancel: () => reader.cancel(),
+    });
+  }
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const r = await reader.read();
+      if (r.done) return controller.close();
+      controller.enqueue(r.value);
+    },
+    cancel: () => reader.cancel(),
+  });
+}
 
 const app = new Hono();
 app.post("/v1/chat/completions", async (c) => {
@@ -29,10 +70,13 @@ app.post("/v1/chat/completions", async (c) => {
     body: await c.req.arrayBuffer(),
     signal: c.req.raw.signal,
   });
-  return new Response(res.body, {
-    status: res.status,
-    headers: { "content-type": res.headers.get("content-type") ?? "application/json" },
-  });
+  const contentType = res.headers.get("content-type") ?? "application/json";
+  const headers = { "content-type": contentType };
+  if (!inspect || res.body === null) return new Response(res.body, { status: res.status, headers });
+  if (!contentType.startsWith("text/event-stream")) {
+    return new Response(new Uint8Array(await res.arrayBuffer()), { status: res.status, headers });
+  }
+  return new Response(throughJs(res.body), { status: res.status, headers });
 });
 
 const ready = (p: number) => console.log(`listening on http://127.0.0.1:${p}`);

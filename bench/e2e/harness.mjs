@@ -346,11 +346,12 @@ function switchyardCommand(runtime, configPath, bundle) {
   return [bundle, ...cli];
 }
 
-function bareCommand(runtime, upstreamUrl) {
+function bareCommand(runtime, upstreamUrl, inspect = false) {
   const file = join(ROOT, "bench", "e2e", "bare-proxy.ts");
-  if (runtime === "deno") return ["run", "-A", file, "--upstream", upstreamUrl];
-  if (runtime === "bun") return ["run", file, "--upstream", upstreamUrl];
-  return ["--import", join(ROOT, "test", "node-loader.mjs"), file, "--upstream", upstreamUrl];
+  const args = ["--upstream", upstreamUrl, ...(inspect ? ["--inspect"] : [])];
+  if (runtime === "deno") return ["run", "-A", file, ...args];
+  if (runtime === "bun") return ["run", file, ...args];
+  return ["--import", join(ROOT, "test", "node-loader.mjs"), file, ...args];
 }
 
 function median(xs) {
@@ -442,6 +443,8 @@ export async function runE2E(opts = {}) {
       const bundle = rt === "node" ? await nodeBundle(log) : null;
       const bare = await startServer(`bare-proxy (${rt})`, bin, bareCommand(rt, upstream.url));
       started.push(bare);
+      const inspecting = await startServer(`bare-proxy --inspect (${rt})`, bin, bareCommand(rt, upstream.url, true));
+      started.push(inspecting);
       const sy = await startServer(`switchyard (${rt})`, bin, switchyardCommand(rt, configPath, bundle));
       started.push(sy);
       const idle = { bare: rssOf(bare.pid), switchyard: rssOf(sy.pid) };
@@ -465,7 +468,11 @@ export async function runE2E(opts = {}) {
       for (const body of settings.bodies) {
         const stream = body === "sse";
         for (const concurrency of settings.concurrency) {
-          const targets = [["direct", "passthrough", upstream, "openai"], ["bare-hono", "passthrough", bare, "openai"]];
+          const targets = [
+            ["direct", "passthrough", upstream, "openai"],
+            ["bare-hono", "passthrough", bare, "openai"],
+            ["bare-inspect", "passthrough", inspecting, "openai"],
+          ];
           if (settings.pairs.includes("passthrough")) targets.push(["switchyard", "passthrough", sy, "openai"]);
           if (translated === "available") targets.push(["switchyard", "translated", sy, "claude"]);
           const runs = new Map();
@@ -513,6 +520,7 @@ export async function runE2E(opts = {}) {
       }
       perRuntime[rt].final = { bare: rssOf(bare.pid), switchyard: rssOf(sy.pid) };
       await bare.stop();
+      await inspecting.stop();
       await sy.stop();
     }
   } finally {
@@ -607,14 +615,15 @@ export function formatReport(result) {
     for (const body of result.settings.bodies) {
       for (const c of result.settings.concurrency) {
         const bare = rows.find((r) => r.target === "bare-hono" && r.body === body && r.concurrency === c);
+        const floor = rows.find((r) => r.target === "bare-inspect" && r.body === body && r.concurrency === c);
         const sy = rows.find((r) =>
           r.target === "switchyard" && r.pair === "passthrough" && r.body === body && r.concurrency === c
         );
+        const pct = (a, b) => `${(100 * a.rps / b.rps).toFixed(0)}%`;
         if (bare && sy && !sy.unavailable) {
           out.push(
-            `switchyard ÷ bare proxy throughput, ${body}, ${c} conn: ${f2(sy.rps / bare.rps)} (${
-              (100 * sy.rps / bare.rps).toFixed(0)
-            }%)`,
+            `throughput, ${body}, ${c} conn: switchyard ÷ bare proxy ${pct(sy, bare)}` +
+              (floor ? `; bare --inspect ÷ bare ${pct(floor, bare)}; switchyard ÷ bare --inspect ${pct(sy, floor)}` : ""),
           );
         }
       }

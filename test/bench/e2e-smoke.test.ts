@@ -46,7 +46,7 @@ test(
 
     for (const body of ["json", "sse"]) {
       for (const concurrency of result.settings.concurrency) {
-        for (const target of ["direct", "bare-hono", "switchyard"]) {
+        for (const target of ["direct", "bare-hono", "bare-inspect", "switchyard"]) {
           const row = rows.find((r) =>
             r.target === target && r.body === body && r.concurrency === concurrency && r.pair !== "translated"
           );
@@ -72,6 +72,6 @@ test(
       if (r.unavailable) assert.match(r.unavailable, /^(not available yet|broken)/);
       else assert.equal(r.errors, 0, `translated ${r.body} c=${r.concurrency}: ${r.lastError}`);
     }
-    assert.match(report, /switchyard ÷ bare proxy throughput/);
+    assert.match(report, /switchyard ÷ bare proxy \d+%; bare --inspect ÷ bare \d+%/);
   },
 );
