@@ -22,7 +22,7 @@ export {
 } from "./constants.ts";
 export { modelGroup } from "./group.ts";
 export { sha256Hex, signatureKey } from "./key.ts";
-export { KeyMemo, type KeyMemoLimits } from "./key-memo.ts";
+export { KeyMemo, type KeyMemoLimits, MAX_SAME_FINGERPRINT, textFingerprint } from "./key-memo.ts";
 export { restoreSignatures } from "./restore.ts";
 export { recordResponse, StreamSignatureRecorder } from "./record.ts";
 export { attemptFormat, signsThinking } from "./upstream-format.ts";

@@ -1,6 +1,7 @@
 /**
- * The text → key memo: bounded by characters and by entries, oldest first out, long texts never remembered, and the
- * same keys with and without it (in the memo and through the cache).
+ * The text → key memo: bounded by characters and by entries, oldest first out, long texts never remembered, texts that
+ * share a fingerprint kept apart (and at most MAX_SAME_FINGERPRINT of them), and the same keys with and without it (in
+ * the memo and through the cache).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,8 +10,10 @@ import {
   KEY_MEMO_MAX_ENTRIES,
   KEY_MEMO_MAX_TEXT_LENGTH,
   KeyMemo,
+  MAX_SAME_FINGERPRINT,
   SignatureCache,
   signatureKey,
+  textFingerprint,
 } from "../../../plugins/signature-cache/mod.ts";
 import { ManualClock, ManualTimers, sig } from "./helpers.ts";
 
@@ -98,7 +101,7 @@ describe("KeyMemo", () => {
     assert.deepEqual(memo.texts(), [2, 3, 0].map((i) => text(i)));
   });
 
-  test("eviction order holds over many turnovers (the long-lived iterator across rehashes)", () => {
+  test("eviction order holds over many turnovers", () => {
     const memo = new KeyMemo({ maxEntries: 100, maxChars: 1_000_000 });
     for (let i = 0; i < 50_000; i++) memo.key(text(i));
     assert.deepEqual(memo.texts(), Array.from({ length: 100 }, (_, j) => text(49_900 + j)));
@@ -116,6 +119,86 @@ describe("KeyMemo", () => {
     const first = 20_000 - kept.length;
     assert.deepEqual(kept, Array.from({ length: kept.length }, (_, j) => text(first + j, lengths[first + j])));
     assert.equal(mixed.chars, kept.reduce((a, t) => a + t.length, 0));
+  });
+
+  test("texts with the same fingerprint are told apart; a fingerprint holds at most MAX_SAME_FINGERPRINT texts", () => {
+    // 200 characters: 12 at each end and 8 in the middle are sampled (positions 23, 45, …, 177), not position 100.
+    const variant = (ch: string) => "a".repeat(100) + ch + "a".repeat(99);
+    const texts = ["b", "c", "d", "e", "f", "g"].map(variant);
+    for (const t of texts) assert.equal(textFingerprint(t), textFingerprint(texts[0]!));
+    assert.notEqual(textFingerprint("b" + "a".repeat(199)), textFingerprint(texts[0]!), "an end character counts");
+    assert.notEqual(textFingerprint(variant("b") + "a"), textFingerprint(texts[0]!), "the length counts");
+    const { derive, total } = counting();
+    const memo = new KeyMemo({}, derive);
+    for (const t of texts) assert.equal(memo.key(t), signatureKey(t));
+    assert.equal(MAX_SAME_FINGERPRINT, 4);
+    assert.deepEqual(memo.texts(), texts.slice(0, 4), "the fifth and sixth are not remembered");
+    for (const t of texts) assert.equal(memo.key(copyOf(t)), signatureKey(t), "each its own key");
+    assert.equal(total(), 6 + 2, "only the two over the limit are hashed again");
+  });
+
+  test("evicting from a shared fingerprint keeps the others (the oldest is the bucket's last)", () => {
+    const variant = (ch: string) => "a".repeat(100) + ch + "a".repeat(99);
+    const memo = new KeyMemo({ maxEntries: 3 });
+    memo.key(variant("1"));
+    memo.key("other");
+    memo.key(variant("2"));
+    memo.key(variant("3")); // variant 1 goes: the last of its bucket
+    assert.deepEqual(memo.texts(), ["other", variant("2"), variant("3")]);
+    assert.equal(memo.has(variant("1")), false);
+    assert.equal(memo.has(variant("2")), true);
+    memo.key(variant("4")); // "other" goes
+    memo.key(variant("5")); // variant 2 goes, from the middle-aged end of a bucket of three
+    assert.deepEqual(memo.texts(), [variant("3"), variant("4"), variant("5")]);
+    for (const ch of "345") assert.equal(memo.key(variant(ch)), signatureKey(variant(ch)));
+    assert.equal(memo.size, 3);
+  });
+
+  test("random traffic with many collisions matches a plain FIFO model", () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      return (seed >>> 8) % n;
+    };
+    // 40-character texts: positions 13 and 15 are sampled for the fingerprint, the even ones from 12 to 26 are not, so
+    // the 60 texts fall into at most 4 fingerprints (more than MAX_SAME_FINGERPRINT texts each).
+    const pool = Array.from({ length: 60 }, () => {
+      const chars = [..."p".repeat(40)];
+      chars[13] = "xy"[rnd(2)]!;
+      chars[15] = "xy"[rnd(2)]!;
+      for (let i = 12; i <= 26; i += 2) chars[i] = "xy"[rnd(2)]!;
+      return chars.join("");
+    });
+    assert.ok(new Set(pool.map(textFingerprint)).size <= 4);
+    const limits = { maxEntries: 12, maxChars: 400, maxTextLength: 40 };
+    const memo = new KeyMemo(limits);
+    const model: string[] = [];
+    let shared = 0;
+    let refused = 0;
+    let evicted = 0;
+    for (let step = 0; step < 5000; step++) {
+      const t = copyOf(pool[rnd(pool.length)]!);
+      const key = memo.key(t);
+      assert.equal(key, signatureKey(t));
+      if (!model.includes(t)) {
+        const same = model.filter((m) => textFingerprint(m) === textFingerprint(t)).length;
+        if (same > 0) shared++;
+        if (t.length <= limits.maxTextLength && same < MAX_SAME_FINGERPRINT) {
+          const chars = () => model.reduce((a, m) => a + m.length, 0);
+          while (model.length >= limits.maxEntries || chars() + t.length > limits.maxChars) {
+            model.shift();
+            evicted++;
+          }
+          model.push(t);
+        } else refused++;
+      }
+      assert.deepEqual(memo.texts(), model, `step ${step}`);
+      assert.equal(memo.chars, model.reduce((a, m) => a + m.length, 0));
+    }
+    assert.ok(
+      shared > 500 && refused > 50 && evicted > 500,
+      `shared ${shared}, refused ${refused}, evicted ${evicted}`,
+    );
   });
 
   test("texts longer than maxTextLength are hashed every time and never remembered", () => {
@@ -168,7 +251,13 @@ describe("SignatureCache with the key memo", () => {
     const { memo, plain } = caches();
     assert.notEqual(memo.keyMemo, null);
     assert.equal(plain.keyMemo, null);
-    const texts = ["I think", "é日😀", "\ud800 lone", "x".repeat(70_000), ...Array.from({ length: 50 }, (_, i) => text(i))];
+    const texts = [
+      "I think",
+      "é日😀",
+      "\ud800 lone",
+      "x".repeat(70_000),
+      ...Array.from({ length: 50 }, (_, i) => text(i)),
+    ];
     for (const [i, t] of texts.entries()) {
       assert.equal(memo.set("claude-sonnet-4", t, SIG + i, "claude"), true);
       assert.equal(plain.set("claude-sonnet-4", t, SIG + i, "claude"), true);
