@@ -1,7 +1,7 @@
 /**
- * The text → key memo: bounded by characters and by entries, oldest first out, long texts never remembered, texts that
- * share a fingerprint kept apart (and at most MAX_SAME_FINGERPRINT of them), and the same keys with and without it (in
- * the memo and through the cache).
+ * The text → key memo: bounded by characters and by entries (two generations of half the bounds each, the older one
+ * dropped whole), long texts never remembered, texts that share a fingerprint kept apart (at most MAX_SAME_FINGERPRINT
+ * per generation), and the same keys with and without it (in the memo and through the cache).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -33,6 +33,15 @@ function text(i: number, n = 10): string {
   return head + "x".repeat(Math.max(0, n - head.length));
 }
 
+/** The remembered texts, each generation sorted (the order inside a generation is not specified). */
+function gens(memo: KeyMemo): { older: string[]; newer: string[] } {
+  const g = memo.generations();
+  return { older: g.older.sort(), newer: g.newer.sort() };
+}
+
+/** `texts` sorted, for comparing with {@link gens}. */
+const sorted = (texts: string[]) => [...texts].sort();
+
 /** A copy of `s` that is a different string object (so the engine has not hashed it yet). */
 function copyOf(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
@@ -61,67 +70,72 @@ describe("KeyMemo", () => {
     assert.equal(memo.chars, 7 + "é日😀 thought".length + 5000);
   });
 
-  test("bounded by characters: the oldest texts go until the new one fits", () => {
-    const memo = new KeyMemo({ maxChars: 100, maxEntries: 1000, maxTextLength: 100 });
-    for (let i = 0; i < 10; i++) memo.key(text(i)); // 10 × 10 = 100 characters: full
-    assert.equal(memo.chars, 100);
-    assert.equal(memo.size, 10);
-    memo.key(text(10, 25)); // needs 25: t0, t1, t2 go (30 characters)
-    assert.equal(memo.size, 8);
-    assert.equal(memo.chars, 95);
-    assert.deepEqual(memo.texts(), [3, 4, 5, 6, 7, 8, 9].map((i) => text(i)).concat(text(10, 25)));
-    assert.equal(memo.has(text(0)), false);
-    assert.equal(memo.has(text(3)), true);
-    memo.key(text(11, 100)); // a text of maxChars empties the memo
-    assert.deepEqual(memo.texts(), [text(11, 100)]);
-    assert.equal(memo.chars, 100);
+  test("bounded by characters: a generation holds half of them; when the newer is full the older goes", () => {
+    const memo = new KeyMemo({ maxChars: 200, maxEntries: 1000 });
+    assert.equal(memo.maxTextLength, 100, "no text longer than a generation");
+    const first = Array.from({ length: 10 }, (_, i) => text(i)); // 10 × 10 = 100 characters: the newer is full
+    for (const t of first) memo.key(t);
+    assert.deepEqual(gens(memo), { older: [], newer: sorted(first) });
+    memo.key(text(10, 25)); // does not fit: the newer becomes the older
+    assert.deepEqual(gens(memo), { older: sorted(first), newer: [text(10, 25)] });
+    assert.equal(memo.chars, 125);
+    const thirty = [11, 12, 13].map((i) => text(i, 30));
+    for (const t of thirty) memo.key(t); // 25 + 30 + 30 = 85; the third does not fit: the first ten go
+    assert.deepEqual(gens(memo), { older: sorted([text(10, 25), thirty[0]!, thirty[1]!]), newer: [thirty[2]!] });
+    assert.equal(memo.chars, 115);
+    assert.equal(memo.size, 4);
+    for (const t of first) assert.equal(memo.has(t), false);
   });
 
-  test("bounded by entries: the oldest text goes first", () => {
+  test("bounded by entries: a generation holds half of them, the older goes whole", () => {
     const memo = new KeyMemo({ maxChars: 1_000_000, maxEntries: 4 });
     for (let i = 0; i < 4; i++) memo.key(text(i));
+    assert.deepEqual(gens(memo), { older: [text(0), text(1)], newer: [text(2), text(3)] });
     memo.key(text(4));
-    assert.deepEqual(memo.texts(), [1, 2, 3, 4].map((i) => text(i)));
-    memo.key(text(5));
-    memo.key(text(6));
-    assert.deepEqual(memo.texts(), [3, 4, 5, 6].map((i) => text(i)));
-    assert.equal(memo.chars, 40);
+    assert.deepEqual(gens(memo), { older: [text(2), text(3)], newer: [text(4)] });
+    assert.equal(memo.size, 3);
+    assert.equal(memo.chars, 30);
   });
 
-  test("oldest inserted first, not least recently used: a hit does not refresh", () => {
+  test("oldest first, not least recently used: a hit does not keep a text", () => {
     const { derive, total } = counting();
-    const memo = new KeyMemo({ maxEntries: 3 }, derive);
-    for (let i = 0; i < 3; i++) memo.key(text(i));
-    memo.key(copyOf(text(0))); // a hit
-    assert.equal(total(), 3);
-    memo.key(text(3)); // text 0 is still the oldest inserted
-    assert.deepEqual(memo.texts(), [1, 2, 3].map((i) => text(i)));
-    assert.equal(memo.key(text(0)), signatureKey(text(0)), "an evicted text is hashed again, same key");
-    assert.equal(total(), 5);
-    assert.deepEqual(memo.texts(), [2, 3, 0].map((i) => text(i)));
+    const memo = new KeyMemo({ maxEntries: 4 }, derive);
+    for (let i = 0; i < 4; i++) memo.key(text(i));
+    memo.key(copyOf(text(0))); // a hit in the older generation
+    assert.equal(total(), 4);
+    memo.key(text(4)); // text 0 goes with its generation all the same
+    assert.equal(memo.has(text(0)), false);
+    assert.equal(memo.key(text(0)), signatureKey(text(0)), "a forgotten text is hashed again, same key");
+    assert.equal(total(), 6);
+    assert.deepEqual(gens(memo), { older: [text(2), text(3)], newer: [text(0), text(4)] });
   });
 
-  test("eviction order holds over many turnovers", () => {
+  test("over many turnovers the memo holds the latest texts, within both bounds", () => {
     const memo = new KeyMemo({ maxEntries: 100, maxChars: 1_000_000 });
     for (let i = 0; i < 50_000; i++) memo.key(text(i));
-    assert.deepEqual(memo.texts(), Array.from({ length: 100 }, (_, j) => text(49_900 + j)));
+    assert.deepEqual(gens(memo), {
+      older: sorted(Array.from({ length: 50 }, (_, j) => text(49_900 + j))),
+      newer: sorted(Array.from({ length: 50 }, (_, j) => text(49_950 + j))),
+    });
     assert.equal(memo.chars, 100 * 10);
-    // Mixed lengths: the character bound drives eviction, order still oldest first.
+    // Mixed lengths: the character bound drives the turnover; what is kept is always the latest texts.
     const mixed = new KeyMemo({ maxEntries: 1000, maxChars: 5_000 });
-    const lengths: number[] = [];
+    const all: string[] = [];
     for (let i = 0; i < 20_000; i++) {
-      const n = 10 + ((i * 37) % 90);
-      lengths.push(n);
-      mixed.key(text(i, n));
+      const t = text(i, 10 + ((i * 37) % 90));
+      all.push(t);
+      mixed.key(t);
       assert.ok(mixed.chars <= 5_000);
+      if (i % 997 === 0 || i === 19_999) {
+        const { older, newer } = mixed.generations();
+        assert.equal(older.reduce((a, x) => a + x.length, 0), mixed.chars - newer.reduce((a, x) => a + x.length, 0));
+        assert.deepEqual(sorted([...older, ...newer]), sorted(all.slice(all.length - mixed.size)));
+        assert.ok(older.reduce((a, x) => a + x.length, 0) <= 2_500 && newer.reduce((a, x) => a + x.length, 0) <= 2_500);
+      }
     }
-    const kept = mixed.texts();
-    const first = 20_000 - kept.length;
-    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, j) => text(first + j, lengths[first + j])));
-    assert.equal(mixed.chars, kept.reduce((a, t) => a + t.length, 0));
   });
 
-  test("texts with the same fingerprint are told apart; a fingerprint holds at most MAX_SAME_FINGERPRINT texts", () => {
+  test("texts with the same fingerprint are told apart; a generation keeps at most MAX_SAME_FINGERPRINT of them", () => {
     // 200 characters: 12 at each end and 8 in the middle are sampled (positions 23, 45, …, 177), not position 100.
     const variant = (ch: string) => "a".repeat(100) + ch + "a".repeat(99);
     const texts = ["b", "c", "d", "e", "f", "g"].map(variant);
@@ -132,29 +146,29 @@ describe("KeyMemo", () => {
     const memo = new KeyMemo({}, derive);
     for (const t of texts) assert.equal(memo.key(t), signatureKey(t));
     assert.equal(MAX_SAME_FINGERPRINT, 4);
-    assert.deepEqual(memo.texts(), texts.slice(0, 4), "the fifth and sixth are not remembered");
+    assert.deepEqual(gens(memo).newer, sorted(texts.slice(0, 4)), "the fifth and sixth are not remembered");
     for (const t of texts) assert.equal(memo.key(copyOf(t)), signatureKey(t), "each its own key");
     assert.equal(total(), 6 + 2, "only the two over the limit are hashed again");
   });
 
-  test("evicting from a shared fingerprint keeps the others (the oldest is the bucket's last)", () => {
+  test("shared fingerprints across generations: both are searched, and a generation goes whole", () => {
     const variant = (ch: string) => "a".repeat(100) + ch + "a".repeat(99);
-    const memo = new KeyMemo({ maxEntries: 3 });
+    const { derive, total } = counting();
+    const memo = new KeyMemo({ maxEntries: 4 }, derive);
     memo.key(variant("1"));
     memo.key("other");
-    memo.key(variant("2"));
-    memo.key(variant("3")); // variant 1 goes: the last of its bucket
-    assert.deepEqual(memo.texts(), ["other", variant("2"), variant("3")]);
+    memo.key(variant("2")); // the newer is full: variant 1 and "other" become the older
+    memo.key(variant("3"));
+    assert.deepEqual(gens(memo), { older: sorted([variant("1"), "other"]), newer: [variant("2"), variant("3")] });
+    for (const ch of "123") assert.equal(memo.key(copyOf(variant(ch))), signatureKey(variant(ch)));
+    assert.equal(total(), 4, "hits in both generations under one fingerprint");
+    memo.key(variant("4"));
+    assert.deepEqual(gens(memo), { older: [variant("2"), variant("3")], newer: [variant("4")] });
     assert.equal(memo.has(variant("1")), false);
-    assert.equal(memo.has(variant("2")), true);
-    memo.key(variant("4")); // "other" goes
-    memo.key(variant("5")); // variant 2 goes, from the middle-aged end of a bucket of three
-    assert.deepEqual(memo.texts(), [variant("3"), variant("4"), variant("5")]);
-    for (const ch of "345") assert.equal(memo.key(variant(ch)), signatureKey(variant(ch)));
-    assert.equal(memo.size, 3);
+    assert.equal(memo.has("other"), false);
   });
 
-  test("random traffic with many collisions matches a plain FIFO model", () => {
+  test("random traffic with many collisions matches a model of two generations", () => {
     let seed = 12345;
     const rnd = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) | 0;
@@ -170,34 +184,35 @@ describe("KeyMemo", () => {
       return chars.join("");
     });
     assert.ok(new Set(pool.map(textFingerprint)).size <= 4);
-    const limits = { maxEntries: 12, maxChars: 400, maxTextLength: 40 };
+    const limits = { maxEntries: 24, maxChars: 800 }; // a generation: 12 texts, 400 characters (10 of these texts)
     const memo = new KeyMemo(limits);
-    const model: string[] = [];
+    let older: string[] = [];
+    let newer: string[] = [];
+    const chars = (g: string[]) => g.reduce((a, m) => a + m.length, 0);
     let shared = 0;
     let refused = 0;
-    let evicted = 0;
+    let turnovers = 0;
     for (let step = 0; step < 5000; step++) {
       const t = copyOf(pool[rnd(pool.length)]!);
-      const key = memo.key(t);
-      assert.equal(key, signatureKey(t));
-      if (!model.includes(t)) {
-        const same = model.filter((m) => textFingerprint(m) === textFingerprint(t)).length;
+      assert.equal(memo.key(t), signatureKey(t));
+      if (!older.includes(t) && !newer.includes(t)) {
+        const same = newer.filter((m) => textFingerprint(m) === textFingerprint(t)).length;
         if (same > 0) shared++;
-        if (t.length <= limits.maxTextLength && same < MAX_SAME_FINGERPRINT) {
-          const chars = () => model.reduce((a, m) => a + m.length, 0);
-          while (model.length >= limits.maxEntries || chars() + t.length > limits.maxChars) {
-            model.shift();
-            evicted++;
+        if (same < MAX_SAME_FINGERPRINT) {
+          if (newer.length >= 12 || chars(newer) + t.length > 400) {
+            older = newer;
+            newer = [];
+            turnovers++;
           }
-          model.push(t);
+          newer.push(t);
         } else refused++;
       }
-      assert.deepEqual(memo.texts(), model, `step ${step}`);
-      assert.equal(memo.chars, model.reduce((a, m) => a + m.length, 0));
+      assert.deepEqual(gens(memo), { older: sorted(older), newer: sorted(newer) }, `step ${step}`);
+      assert.equal(memo.chars, chars(older) + chars(newer));
     }
     assert.ok(
-      shared > 500 && refused > 50 && evicted > 500,
-      `shared ${shared}, refused ${refused}, evicted ${evicted}`,
+      shared > 100 && refused > 20 && turnovers > 20,
+      `shared ${shared}, refused ${refused}, turnovers ${turnovers}`,
     );
   });
 
@@ -221,17 +236,20 @@ describe("KeyMemo", () => {
     assert.equal(memo2.size, 1);
   });
 
-  test("maxEntries 0 remembers nothing; clear forgets everything", () => {
-    const none = new KeyMemo({ maxEntries: 0 });
-    assert.equal(none.key("abc"), "ba7816bf8f01cfea");
-    assert.equal(none.size, 0);
-    const memo = new KeyMemo();
-    for (let i = 0; i < 10; i++) memo.key(text(i));
+  test("fewer than 2 entries remembers nothing; clear forgets everything", () => {
+    for (const maxEntries of [0, 1]) {
+      const none = new KeyMemo({ maxEntries });
+      assert.equal(none.key("abc"), "ba7816bf8f01cfea");
+      assert.equal(none.size, 0);
+    }
+    const memo = new KeyMemo({ maxEntries: 8 });
+    for (let i = 0; i < 6; i++) memo.key(text(i));
     memo.clear();
     assert.equal(memo.size, 0);
     assert.equal(memo.chars, 0);
-    for (let i = 10; i < 20; i++) memo.key(text(i));
-    assert.deepEqual(memo.texts(), Array.from({ length: 10 }, (_, j) => text(10 + j)));
+    assert.deepEqual(gens(memo), { older: [], newer: [] });
+    for (let i = 10; i < 13; i++) memo.key(text(i));
+    assert.deepEqual(gens(memo), { older: [], newer: [text(10), text(11), text(12)] });
   });
 });
 
@@ -281,7 +299,7 @@ describe("SignatureCache with the key memo", () => {
     assert.equal(km.size, 1);
     for (let i = 0; i < 5; i++) memo.get("gemini-3-pro", copyOf("a thought"));
     assert.equal(km.size, 1);
-    assert.deepEqual(km.texts(), ["a thought"]);
+    assert.deepEqual(gens(km), { older: [], newer: ["a thought"] });
     memo.get("gemini-2.5-pro", "z".repeat(70_000));
     assert.equal(km.size, 1);
     memo.get("kimi-k2", "unknown group: not even hashed");
@@ -291,7 +309,7 @@ describe("SignatureCache with the key memo", () => {
   test("custom bounds reach the memo; clear() and dispose() empty it", () => {
     const cache = new SignatureCache({ timers: new ManualTimers(), keyMemo: { maxEntries: 2 } });
     for (let i = 0; i < 5; i++) cache.set("claude-sonnet-4", text(i), SIG);
-    assert.deepEqual(cache.keyMemo!.texts(), [text(3), text(4)]);
+    assert.deepEqual(gens(cache.keyMemo!), { older: [text(3)], newer: [text(4)] });
     assert.equal(cache.get("claude-sonnet-4", text(0)), SIG, "the cache keeps what the memo forgot");
     cache.clear("claude-sonnet-4");
     assert.equal(cache.keyMemo!.size, 2, "dropping one group leaves the memo");
