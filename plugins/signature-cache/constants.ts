@@ -28,7 +28,7 @@ export const KEY_HEX_LENGTH = 16;
  */
 export const KEY_MEMO_MAX_CHARS = 4 * 1024 * 1024;
 
-/** ... and at most this many texts, so that many short texts cannot pile up per-entry overhead (~100–140 bytes each). */
+/** ... and at most this many texts, so that short texts cannot pile up per-entry overhead (~100–140 bytes each). */
 export const KEY_MEMO_MAX_ENTRIES = 32_768;
 
 /** Longer texts are hashed every time and never remembered: one would crowd out hundreds of ordinary thoughts. */

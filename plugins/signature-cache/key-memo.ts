@@ -6,9 +6,9 @@
  * stored earlier (the recorder hashed it then). SHA-256 costs 0.3–1.3 µs for a 150-character text and grows with the
  * text (key.ts has the figures per runtime); a memo hit costs 0.1–0.5 µs up to 3,000 characters (table below).
  *
- * Bounds: at most `maxChars` characters of text and `maxEntries` texts, kept as two generations of at most half of each:
- * new texts go into the newer one; when it is full, the older generation is dropped whole and the newer one takes its
- * place. So the oldest texts go first, half the memo at a time, and the memo holds between half and all of its bounds.
+ * Bounds: at most `maxChars` characters of text and `maxEntries` texts, kept as two generations of at most half of
+ * each: new texts go into the newer one; when it is full, the older generation is dropped whole and the newer one takes
+ * its place. So the oldest texts go first, half the memo at a time, and the memo holds between half and all of its bounds.
  * A hit does not refresh (a text still in use that falls out is remembered again at the price of one hash). Texts
  * longer than `maxTextLength` are hashed every time and never remembered. The memo keeps the text strings it was given
  * (no copies; `JSON.parse` and concatenation give strings that own their characters).
