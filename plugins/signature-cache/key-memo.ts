@@ -8,10 +8,10 @@
  *
  * Bounds: at most `maxChars` characters of text and `maxEntries` texts, kept as two generations of at most half of
  * each: new texts go into the newer one; when it is full, the older generation is dropped whole and the newer one takes
- * its place. So the oldest texts go first, half the memo at a time, and the memo holds between half and all of its bounds.
- * A hit does not refresh (a text still in use that falls out is remembered again at the price of one hash). Texts
- * longer than `maxTextLength` are hashed every time and never remembered. The memo keeps the text strings it was given
- * (no copies; `JSON.parse` and concatenation give strings that own their characters).
+ * its place. So the oldest texts go first, half the memo at a time, and the memo holds between half and all of its
+ * bounds. A hit does not refresh (a text still in use that falls out is remembered again at the price of one hash).
+ * Texts longer than `maxTextLength` are hashed every time and never remembered. The memo keeps the text strings it was
+ * given (no copies; `JSON.parse` and concatenation give strings that own their characters).
  *
  * **Why not a `Map` keyed by the text.** The texts a request brings are new string objects every time (`JSON.parse` of
  * the body), and a `Map` lookup with a new string makes the engine hash all its characters first: ~1.8 ns per character
