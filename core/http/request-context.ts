@@ -41,6 +41,8 @@ export class RequestContext {
   readonly signal: AbortSignal;
   /** Set once a route is chosen. */
   target: RouteTarget | null;
+  /** The wire format the current attempt speaks to its upstream (set with `target`, before the request is built). */
+  upstreamFormat: WireFormat | null;
   /** Query parameters the format needs (Gemini `alt`), parsed once at the edge. */
   readonly query: URLSearchParams;
   /** The body parsed into the IR, once, when an attempt needs translation. */
@@ -76,6 +78,7 @@ export class RequestContext {
     this.startedAt = performance.now();
     this.signal = init.signal;
     this.target = null;
+    this.upstreamFormat = null;
     this.query = init.query;
     this.ir = null;
     this.reasoningOverride = null;

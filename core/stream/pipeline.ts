@@ -425,6 +425,7 @@ async function attempt(
 ): Promise<Response | AttemptFailure> {
   const adapter = target.provider;
   const plan = planFormats(rc, target);
+  rc.upstreamFormat = plan.upstreamFormat;
   const upstreamStream = rc.operation === "generate" && (rc.stream || adapter.streamOnly === true);
   let body: JsonObject;
   if (plan.upstreamCodec === null) {

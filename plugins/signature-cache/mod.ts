@@ -25,6 +25,6 @@ export { sha256Hex, signatureKey } from "./key.ts";
 export { KeyMemo, type KeyMemoLimits, MAX_SAME_FINGERPRINT, textFingerprint } from "./key-memo.ts";
 export { restoreSignatures } from "./restore.ts";
 export { recordResponse, StreamSignatureRecorder } from "./record.ts";
-export { attemptFormat, signsThinking } from "./upstream-format.ts";
+export { signsThinking } from "./upstream-format.ts";
 export { type IntervalTimers, systemTimers } from "./timers.ts";
 export { SIGNATURE_CACHE_KEYS, type SignatureCacheOptions, signatureCacheOptions } from "./options.ts";

@@ -19,7 +19,7 @@ import { SignatureCache, type SignatureCacheSettings } from "./cache.ts";
 import { SIGNATURE_CACHE_KEYS, type SignatureCacheOptions, signatureCacheOptions } from "./options.ts";
 import { recordResponse, StreamSignatureRecorder } from "./record.ts";
 import { restoreSignatures } from "./restore.ts";
-import { attemptFormat, signsThinking } from "./upstream-format.ts";
+import { signsThinking } from "./upstream-format.ts";
 
 export const PLUGIN_NAME = "signature-cache";
 
@@ -69,12 +69,12 @@ export function createSignatureCachePlugin(
         },
         transformRequest(ir, target, rc) {
           if (!enabled) return;
-          return restoreSignatures(ir, cache, target.upstreamModel, attemptFormat(target, rc.format));
+          return restoreSignatures(ir, cache, target.upstreamModel, rc.upstreamFormat ?? undefined);
         },
         transformEvents(rc) {
           const target = rc.target;
           if (!enabled || target === null) return null;
-          const format = attemptFormat(target, rc.format);
+          const format = rc.upstreamFormat ?? undefined;
           // An upstream format without signatures costs its streams nothing per event.
           if (!signsThinking(format)) return null;
           return new StreamSignatureRecorder(cache, target.upstreamModel, format).observe;
@@ -82,7 +82,7 @@ export function createSignatureCachePlugin(
         transformResponse(ir, rc) {
           const target = rc.target;
           if (!enabled || target === null) return;
-          const format = attemptFormat(target, rc.format);
+          const format = rc.upstreamFormat ?? undefined;
           if (signsThinking(format)) recordResponse(ir, cache, target.upstreamModel, format);
         },
         onConfigChange(next) {

@@ -8,9 +8,7 @@ import assert from "node:assert/strict";
 import { CODECS } from "../../../core/formats/codecs.ts";
 import type { IrRequest, IrThinkingPart } from "../../../core/formats/ir.ts";
 import type { JsonObject } from "../../../core/formats/wire-format.ts";
-import type { ProviderAdapter, RouteTarget } from "../../../core/plugin/types.ts";
 import {
-  attemptFormat,
   GEMINI_SENTINEL,
   restoreSignatures,
   SignatureCache,
@@ -145,19 +143,5 @@ describe("restoreSignatures", () => {
       extra: null,
     };
     assert.equal(restoreSignatures(ir, cacheWith("gemini"), "gemini-3-pro-preview", "gemini"), undefined);
-  });
-});
-
-describe("attemptFormat", () => {
-  const provider = (formats: ProviderAdapter["formats"]) =>
-    ({ provider: { id: "p", formats, buildRequest: () => ({}) }, upstreamModel: "m" }) as unknown as RouteTarget;
-
-  test("the client's format when the provider speaks it, else the provider's first", () => {
-    assert.equal(attemptFormat(provider(["gemini"]), "claude"), "gemini");
-    assert.equal(
-      attemptFormat(provider(["openai-chat", "openai-completions"]), "openai-completions"),
-      "openai-completions",
-    );
-    assert.equal(attemptFormat(provider(["openai-chat", "openai-completions"]), "claude"), "openai-chat");
   });
 });
