@@ -8,6 +8,7 @@ import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import tls from "node:tls";
 import { ForwardAgent, TunnelAgent } from "./proxy/node-tunnel.ts";
+import { envProxies, processEnv } from "./proxy/env-proxy.ts";
 import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
 import type { ByteSource, UpstreamFetch, UpstreamFetchOptions, UpstreamResponse } from "./upstream-fetch.ts";
 
@@ -136,6 +137,8 @@ export function createNodeHttpFetch(opts: UpstreamFetchOptions = {}): UpstreamFe
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1024, ca });
   /** Proxy URL string → its route; null for `direct` / `none`. */
   const routes = new Map<string, ProxyRoute | null>();
+  /** node:http ignores HTTP(S)_PROXY: a request with no configured proxy asks the environment here, as Go does. */
+  const fromEnv = envProxies(opts.env ?? processEnv());
 
   const routeFor = (proxy: string): ProxyRoute | null => {
     let route = routes.get(proxy);
@@ -159,11 +162,12 @@ export function createNodeHttpFetch(opts: UpstreamFetchOptions = {}): UpstreamFe
       const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
       const port = url.port || (secure ? 443 : 80);
       let route: ProxyRoute | null = null;
-      if (proxy !== null) {
+      const chosen = proxy ?? (fromEnv === null ? null : fromEnv(url));
+      if (chosen !== null) {
         try {
-          route = routeFor(proxy);
+          route = routeFor(chosen);
         } catch (err) {
-          reject(err);
+          reject(proxy === null ? new Error(`the environment's proxy for ${url.protocol} is unusable: ${errorText(err)}`) : err);
           return;
         }
       }
@@ -226,3 +230,7 @@ export function createNodeHttpFetch(opts: UpstreamFetchOptions = {}): UpstreamFe
 
 /** The default `node:http` leg (system roots, HTTP(S) proxies forward `http:` targets). */
 export const nodeHttpFetch: UpstreamFetch = createNodeHttpFetch();
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

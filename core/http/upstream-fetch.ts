@@ -9,6 +9,7 @@
  */
 import type { UpstreamRequest } from "../plugin/types.ts";
 import { currentProxyRuntime, proxyLegFor } from "./proxy/support.ts";
+import { type Env, hasEnvProxy, processEnv } from "./proxy/env-proxy.ts";
 import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
 
 /** A pull-based byte source: the pipeline reads only when the client is ready (backpressure end to end). */
@@ -49,6 +50,8 @@ export interface UpstreamFetchOptions {
    * leg only; lets tests exercise the tunnel without a TLS upstream).
    */
   readonly forceConnect?: boolean;
+  /** The environment whose HTTP_PROXY / HTTPS_PROXY / NO_PROXY apply (default: the process's, read once). */
+  readonly env?: Env;
 }
 
 const tooLarge = (limit: number) => new Error(`Upstream body larger than ${limit} bytes`);
@@ -169,7 +172,7 @@ interface DenoClientApi {
 type WebRoute =
   | { readonly kind: "direct"; readonly init: Record<string, unknown> }
   | { readonly kind: "native"; readonly ep: ProxyEndpoint; readonly init: Record<string, unknown> }
-  | { readonly kind: "node"; readonly ep: ProxyEndpoint };
+  | { readonly kind: "node"; readonly ep: ProxyEndpoint | null };
 
 /** The `fetch` leg of Deno and Bun, with outbound proxies. */
 export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
@@ -182,13 +185,15 @@ export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
     ? { client: deno.createHttpClient({ caCerts }) }
     : { tls: { ca: caCerts } };
   const direct: WebRoute = { kind: "direct", init: tlsInit };
+  // The runtime's own fetch follows HTTP(S)_PROXY; an explicit `direct` must not, so it takes the node:http leg then.
+  const explicitDirect: WebRoute = hasEnvProxy(opts.env ?? processEnv()) ? { kind: "node", ep: null } : direct;
   const routes = new Map<string, WebRoute>();
   let nodeLeg: Promise<UpstreamFetch> | null = null;
 
   const routeFor = (proxy: string): WebRoute => {
     let route = routes.get(proxy);
     if (route === undefined) {
-      if (isDirectProxy(proxy)) route = direct;
+      if (isDirectProxy(proxy)) route = explicitDirect;
       else {
         const ep = proxyEndpoint(proxy);
         if (proxyLegFor(ep, runtime) !== "native") route = { kind: "node", ep };

@@ -397,11 +397,13 @@ function fitToModel(ir: IrRequest, target: RouteTarget, from: WireFormat, to: Wi
 }
 
 /** The credential's `proxy-url` beats the global one; `direct` / `none` mean no proxy at all. */
+/**
+ * The proxy for one attempt: the credential's, else the global one; null when neither is set (the upstream leg then
+ * follows the environment's HTTP(S)_PROXY, as CLIProxyAPI's default transport does). `direct` / `none` are passed on:
+ * they bypass the environment too.
+ */
 function effectiveProxy(credential: string | undefined, global: string): string | null {
-  const chosen = credential || global;
-  if (!chosen) return null;
-  const lower = chosen.trim().toLowerCase();
-  return lower === "direct" || lower === "none" ? null : chosen;
+  return credential || global || null;
 }
 
 function irRequest(rc: RequestContext, codec: FormatCodec): IrRequest {
