@@ -9,6 +9,19 @@ import { join } from "node:path";
 import { startFakeUpstream } from "../../helpers/fake-upstream.ts";
 import { startTestSwitchyard, waitFor } from "../../helpers/switchyard.ts";
 
+/** The name of the first `error-` log in `logs`, once one is there. */
+async function waitForErrorLog(logs: string): Promise<string> {
+  const find = async () => {
+    try {
+      return (await readdir(logs)).find((f) => f.startsWith("error-"));
+    } catch {
+      return undefined;
+    }
+  };
+  await waitFor(async () => (await find()) !== undefined, 5000, "the forced error log");
+  return (await find())!;
+}
+
 test("with no logging keys, a failed request gets a forced error log and a good one gets none", async () => {
   const up = await startFakeUpstream((req) =>
     req.json?.model === "up-bad"
@@ -32,13 +45,7 @@ openai-compatibility:
       await res.text();
     }
     const logs = join(sy.dir, "logs");
-    await waitFor(async () => {
-      try {
-        return (await readdir(logs)).some((f) => f.startsWith("error-"));
-      } catch {
-        return false;
-      }
-    }, 5000, "the forced error log");
+    await waitForErrorLog(logs);
     const files = await readdir(logs);
     assert.equal(files.filter((f) => f.endsWith(".log")).length, 1, files.join(", "));
     const text = await readFile(join(logs, files.find((f) => f.startsWith("error-"))!), "utf8");
@@ -76,15 +83,7 @@ test("a request refused before the pipeline (invalid JSON) still gets its forced
     assert.equal(res.status, 400);
     await res.text();
     const logs = join(sy.dir, "logs");
-    await waitFor(async () => {
-      try {
-        return (await readdir(logs)).some((f) => f.startsWith("error-"));
-      } catch {
-        return false;
-      }
-    }, 5000, "the forced error log");
-    const name = (await readdir(logs)).find((f) => f.startsWith("error-"))!;
-    const text = await readFile(join(logs, name), "utf8");
+    const text = await readFile(join(logs, await waitForErrorLog(logs)), "utf8");
     assert.match(text, /\{not json/, "the body as the client sent it");
     assert.match(text, /Invalid JSON body/);
   } finally {
@@ -103,15 +102,7 @@ test("a request refused for its client key gets a forced error log; the key it p
     assert.equal(res.status, 401);
     assert.deepEqual(await res.json(), { error: "Invalid API key" }, "CLIProxyAPI's own body, not a format envelope");
     const logs = join(sy.dir, "logs");
-    await waitFor(async () => {
-      try {
-        return (await readdir(logs)).some((f) => f.startsWith("error-"));
-      } catch {
-        return false;
-      }
-    }, 5000, "the forced error log");
-    const name = (await readdir(logs)).find((f) => f.startsWith("error-"))!;
-    const text = await readFile(join(logs, name), "utf8");
+    const text = await readFile(join(logs, await waitForErrorLog(logs)), "utf8");
     assert.match(text, /hi there/, "the body as the client sent it");
     assert.match(text, /Invalid API key/);
     assert.match(text, /401/);
