@@ -37,12 +37,23 @@ describe("envProxies", () => {
   test("upper case wins over lower case; a value without a scheme is http://", () => {
     const r = envProxies({ HTTP_PROXY: "upper.example:3128", http_proxy: "http://lower.example:1" })!;
     assert.equal(r(u("http://api.example.com/")), "http://upper.example:3128");
-    assert.equal(envProxies({ https_proxy: "socks5://l.example:1080" })!(u("https://a.example/")), "socks5://l.example:1080");
+    assert.equal(
+      envProxies({ https_proxy: "socks5://l.example:1080" })!(u("https://a.example/")),
+      "socks5://l.example:1080",
+    );
   });
 
   test("loopback targets never use the proxy", () => {
     const r = envProxies({ HTTP_PROXY: "http://p.example:2", HTTPS_PROXY: "http://p.example:2" })!;
-    for (const target of ["http://localhost:8317/", "http://127.0.0.1/", "http://127.9.9.9:1/", "https://[::1]:8/", "http://app.localhost/"]) {
+    for (
+      const target of [
+        "http://localhost:8317/",
+        "http://127.0.0.1/",
+        "http://127.9.9.9:1/",
+        "https://[::1]:8/",
+        "http://app.localhost/",
+      ]
+    ) {
       assert.equal(r(u(target)), null, target);
     }
   });
