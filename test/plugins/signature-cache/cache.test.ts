@@ -239,6 +239,19 @@ describe("SignatureCache: purge", () => {
     assert.equal(timers.started, 1, "never restarted after dispose");
   });
 
+  test("without an injected clock, time is the system's read once a second by a timer that stops on dispose", async () => {
+    const timers = new ManualTimers();
+    const cache = new SignatureCache({ timers, ttlMs: 20 });
+    cache.set("gemini-a", "x", SIG);
+    assert.equal(timers.active.size, 2, "the purge and the clock");
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(cache.get("gemini-a", "x"), SIG, "the clock has not ticked: still fresh");
+    timers.tick();
+    assert.equal(cache.get("gemini-a", "x"), GEMINI_SENTINEL, "after a tick the entry's age shows");
+    cache.dispose();
+    assert.equal(timers.active.size, 0);
+  });
+
   test("the real timer is unref'd and cleared on dispose (nothing keeps the process alive)", () => {
     const cache = new SignatureCache();
     cache.set("gemini-a", "x", SIG);
