@@ -43,36 +43,52 @@ describe("envProxies", () => {
     );
   });
 
-  test("loopback targets never use the proxy", () => {
+  test("localhost and loopback addresses never use the proxy (other names under .localhost do, as in Go)", () => {
     const r = envProxies({ HTTP_PROXY: "http://p.example:2", HTTPS_PROXY: "http://p.example:2" })!;
-    for (
-      const target of [
-        "http://localhost:8317/",
-        "http://127.0.0.1/",
-        "http://127.9.9.9:1/",
-        "https://[::1]:8/",
-        "http://app.localhost/",
-      ]
-    ) {
-      assert.equal(r(u(target)), null, target);
-    }
+    const direct = [
+      "http://localhost:8317/",
+      "http://127.0.0.1/",
+      "http://127.9.9.9:1/",
+      "https://[::1]:8/",
+      "http://[::ffff:127.0.0.1]/",
+    ];
+    for (const target of direct) assert.equal(r(u(target)), null, target);
+    assert.equal(r(u("http://app.localhost/")), "http://p.example:2");
+    assert.equal(r(u("http://128.0.0.1/")), "http://p.example:2");
   });
 
-  test("NO_PROXY: *, exact names, domain suffixes with or without a dot, ports, IPs", () => {
-    const r = (no: string) => envProxies({ HTTPS_PROXY: "http://p.example:2", NO_PROXY: no })!;
-    assert.equal(r("*")(u("https://api.example.com/")), null);
-    assert.equal(r("api.example.com")(u("https://api.example.com/")), null);
-    assert.equal(r("example.com")(u("https://api.example.com/")), null, "a name covers its subdomains");
-    assert.equal(r(".example.com")(u("https://example.com/")), null);
-    assert.equal(r(".example.com")(u("https://a.b.example.com/")), null);
-    assert.equal(r("*.example.com")(u("https://a.example.com/")), null);
-    assert.equal(r("ample.com")(u("https://api.example.com/")), "http://p.example:2", "not a mere string suffix");
-    assert.equal(r("api.example.com:443")(u("https://api.example.com/")), null, "default port");
-    assert.equal(r("api.example.com:8443")(u("https://api.example.com/")), "http://p.example:2");
-    assert.equal(r(" other.org , API.Example.com ")(u("https://api.example.com/")), null, "trimmed, any case");
-    assert.equal(r("10.0.0.5")(u("https://10.0.0.5:9/")), null);
-    assert.equal(r("[2001:db8::1]:443")(u("https://[2001:db8::1]/")), null);
-    assert.equal(r("2001:db8::1")(u("https://[2001:db8::1]/")), null);
+  test("NO_PROXY: *, names with their subdomains, .domain and *.domain for subdomains only, ports, IPs, CIDR", () => {
+    const P = "http://p.example:2";
+    const r = (no: string) => envProxies({ HTTPS_PROXY: P, NO_PROXY: no })!;
+    const cases: [string, string, string | null][] = [
+      ["*", "https://api.example.com/", null],
+      ["api.example.com", "https://api.example.com/", null],
+      ["example.com", "https://api.example.com/", null],
+      ["example.com", "https://example.com/", null],
+      [".example.com", "https://a.b.example.com/", null],
+      [".example.com", "https://example.com/", P],
+      ["*.example.com", "https://a.example.com/", null],
+      ["*.example.com", "https://example.com/", P],
+      ["ample.com", "https://api.example.com/", P],
+      ["api.example.com:443", "https://api.example.com/", null],
+      ["api.example.com:8443", "https://api.example.com/", P],
+      ["api.example.com:8443", "https://api.example.com:8443/", null],
+      [" other.org , API.Example.com ", "https://api.example.com/", null],
+      ["10.0.0.5", "https://10.0.0.5:9/", null],
+      ["10.0.0.5:443", "https://10.0.0.5/", null],
+      ["10.0.0.5:80", "https://10.0.0.5/", P],
+      ["10.0.0.0/8", "https://10.200.3.4/", null],
+      ["10.0.0.0/8", "https://11.0.0.1/", P],
+      ["192.168.1.0/24", "https://192.168.1.77/", null],
+      ["192.168.1.0/24", "https://192.168.2.77/", P],
+      ["fd00::/8", "https://[fd12:3456::1]/", null],
+      ["fd00::/8", "https://[fe80::1]/", P],
+      ["[2001:db8::1]:443", "https://[2001:db8::1]/", null],
+      ["2001:db8::1", "https://[2001:db8:0:0::1]/", null],
+      ["::ffff:10.1.2.3", "https://10.1.2.3/", null],
+      ["not a cidr/99", "https://api.example.com/", P],
+    ];
+    for (const [no, target, want] of cases) assert.equal(r(no)(u(target)), want, `NO_PROXY=${no} ${target}`);
   });
 });
 
