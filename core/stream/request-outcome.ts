@@ -51,18 +51,10 @@ export class RequestOutcome {
       const hooks = rc.snapshot.hooks.afterResponse;
       // Fast path: no observer, no summary object.
       if (hooks !== null) {
-        const summary: ResponseSummary = typeof usage === "function"
-          ? new LazyUsageSummary(status, rc.stream, usage, this.attempts, this.firstByteAt, rc.startedAt, error, cancelled)
-          : {
-            status,
-            stream: rc.stream,
-            usage,
-            attempts: this.attempts,
-            firstByteMs: this.firstByteAt === null ? null : this.firstByteAt - rc.startedAt,
-            durationMs: performance.now() - rc.startedAt,
-            error,
-            cancelled,
-          };
+        const firstByteMs = this.firstByteAt === null ? null : this.firstByteAt - rc.startedAt;
+        const durationMs = performance.now() - rc.startedAt;
+        const base = { status, stream: rc.stream, attempts: this.attempts, firstByteMs, durationMs, error, cancelled };
+        const summary: ResponseSummary = typeof usage === "function" ? withLazyUsage(base, usage) : { ...base, usage };
         runAfterResponse(hooks, rc, summary);
       }
     } finally {
@@ -71,29 +63,17 @@ export class RequestOutcome {
   }
 }
 
-/** A {@link ResponseSummary} whose usage is worked out on first read, once. */
-class LazyUsageSummary implements ResponseSummary {
-  readonly firstByteMs: number | null;
-  readonly durationMs: number;
-  #usage: Usage | null | (() => Usage | null);
-
-  constructor(
-    readonly status: number,
-    readonly stream: boolean,
-    usage: () => Usage | null,
-    readonly attempts: number,
-    firstByteAt: number | null,
-    startedAt: number,
-    readonly error: ProxyError | null,
-    readonly cancelled: boolean,
-  ) {
-    this.#usage = usage;
-    this.firstByteMs = firstByteAt === null ? null : firstByteAt - startedAt;
-    this.durationMs = performance.now() - startedAt;
-  }
-
-  get usage(): Usage | null {
-    if (typeof this.#usage === "function") this.#usage = this.#usage();
-    return this.#usage;
-  }
+/**
+ * `base` plus a `usage` worked out on first read, once. The getter is an own enumerable property of a plain object, so
+ * a plugin that spreads or serialises the summary still sees `usage`.
+ */
+function withLazyUsage(base: Omit<ResponseSummary, "usage">, compute: () => Usage | null): ResponseSummary {
+  let usage: Usage | null | undefined;
+  return {
+    ...base,
+    get usage() {
+      if (usage === undefined) usage = compute();
+      return usage;
+    },
+  };
 }

@@ -24,6 +24,9 @@ export default {
           status: summary.status,
           stream: summary.stream,
           usage: summary.usage,
+          // What a plugin that copies or serialises the summary sees.
+          spreadUsage: { ...summary }.usage,
+          jsonUsage: JSON.parse(JSON.stringify({ ...summary, error: null })).usage,
           attempts: summary.attempts,
           cancelled: summary.cancelled,
           error: summary.error ? { status: summary.error.status, message: summary.error.message } : null,

@@ -175,6 +175,9 @@ openai-compatibility:
     const [summary] = summariesFor(id);
     assert.equal(summary!.stream, false);
     assert.deepEqual(summary!.usage, { inputTokens: 11, outputTokens: 7, totalTokens: 18 });
+    const copied = summary as unknown as { spreadUsage: unknown; jsonUsage: unknown };
+    assert.deepEqual(copied.spreadUsage, summary!.usage, "a spread copy of the summary has it");
+    assert.deepEqual(copied.jsonUsage, summary!.usage, "so does its JSON");
   });
 
   test("a stream whose events straddle the upstream's chunk boundaries still passes through unchanged", async () => {
