@@ -70,20 +70,18 @@ export function createApp(runtime: Runtime): SwitchyardApp {
       if (isGuarded(path)) {
         const auth = snapshot.clientAuth;
         if (auth.unsafeExample) {
-          return await refuseAtEdge(
+          const body = {
+            error: "unsafe_example_api_key",
+            message: "api-keys still contains an example key (your-api-key-N): replace it before using the proxy",
+          };
+          return refuseAtEdge(
             runtime,
             request,
             env,
             path,
-            json(
-              {
-                error: "unsafe_example_api_key",
-                message: "api-keys still contains an example key (your-api-key-N): replace it before using the proxy",
-              },
-              403,
-              { "x-cpa-safe-mode": "true" },
-            ),
-            new ProxyError(403, "unsafe_example_api_key", "api-keys still contains an example key"),
+            json(body, 403, { "x-cpa-safe-mode": "true" }),
+            new ProxyError(403, "unsafe_example_api_key", body.message),
+            JSON.stringify(body),
           );
         }
         // Fast path: an open proxy (empty api-keys) skips header inspection entirely.
@@ -91,8 +89,9 @@ export function createApp(runtime: Runtime): SwitchyardApp {
           const result = checkClientAuth(auth, request.headers, url);
           if (result !== "ok") {
             const message = result === "missing" ? "Missing API key" : "Invalid API key";
-            const answer = json({ error: message }, 401);
-            return await refuseAtEdge(runtime, request, env, path, answer, new ProxyError(401, "unauthorized", message));
+            const error = new ProxyError(401, "unauthorized", message);
+            const body = JSON.stringify({ error: message });
+            return refuseAtEdge(runtime, request, env, path, json({ error: message }, 401), error, body);
           }
         }
       }

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { startFakeUpstream } from "../../helpers/fake-upstream.ts";
 import { startTestSwitchyard, waitFor } from "../../helpers/switchyard.ts";
@@ -91,7 +92,7 @@ test("a request refused before the pipeline (invalid JSON) still gets its forced
   }
 });
 
-test("a request refused for its client key gets a forced error log; the key it presented is masked", async () => {
+test("a request refused for its client key gets a forced error log (no body); the key it presented is masked", async () => {
   const sy = await startTestSwitchyard(`api-keys: ["sk-client-good-000000"]\nopenai-compatibility: []\n`);
   try {
     const res = await fetch(`${sy.url}/v1/messages`, {
@@ -103,7 +104,7 @@ test("a request refused for its client key gets a forced error log; the key it p
     assert.deepEqual(await res.json(), { error: "Invalid API key" }, "CLIProxyAPI's own body, not a format envelope");
     const logs = join(sy.dir, "logs");
     const text = await readFile(join(logs, await waitForErrorLog(logs)), "utf8");
-    assert.match(text, /hi there/, "the body as the client sent it");
+    assert.ok(!text.includes("hi there"), "the body of a refused request is never read");
     assert.match(text, /Invalid API key/);
     assert.match(text, /401/);
     assert.ok(!text.includes("sk-client-wrong-987654"), "the presented key is masked");
@@ -113,6 +114,34 @@ test("a request refused for its client key gets a forced error log; the key it p
     assert.equal(missing.status, 401);
     assert.deepEqual(await missing.json(), { error: "Missing API key" });
     await waitFor(async () => (await readdir(logs)).filter((f) => f.startsWith("error-")).length === 2, 5000, "two logs");
+  } finally {
+    await sy.stop();
+  }
+});
+
+test("a refused client that stalls mid-body gets its 401 at once, and holds no snapshot", async () => {
+  const sy = await startTestSwitchyard(`api-keys: ["sk-client-good-000000"]\nopenai-compatibility: []\n`);
+  try {
+    const { port, hostname } = new URL(sy.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({
+        host: hostname,
+        port,
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "content-type": "application/json", "content-length": "100", authorization: "Bearer wrong" },
+      }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", (err) => (err.message.includes("socket hang up") ? undefined : reject(err)));
+      req.write('{"model":"x"'); // 12 of the 100 bytes announced, then nothing
+    });
+    assert.equal(status, 401);
+    const logs = join(sy.dir, "logs");
+    await waitForErrorLog(logs);
+    await waitFor(() => sy.runtime.store.inflight(sy.runtime.store.current) === 0, 5000, "the lease released");
   } finally {
     await sy.stop();
   }
