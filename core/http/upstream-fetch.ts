@@ -102,8 +102,12 @@ function fromWebResponse(res: Response): ByteSource {
       else stream.cancel().catch(() => {});
     },
     readAll(limit) {
-      // Unknown length (chunked) or compressed bodies go chunk by chunk, so the limit holds while reading.
-      if (source !== null || !(length <= limit) || res.headers.has("content-encoding")) return null;
+      // Unknown length (chunked, even with a content-length beside it) or compressed bodies go chunk by chunk, so the
+      // limit holds while reading.
+      if (
+        source !== null || !(length <= limit) || res.headers.has("content-encoding") ||
+        res.headers.has("transfer-encoding")
+      ) return null;
       source = DRAINED;
       return res.arrayBuffer().then((b) => new Uint8Array(b));
     },

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import { createUpstreamFetch, readAllText } from "../../../core/http/upstream-fetch.ts";
 import type { UpstreamRequest } from "../../../core/plugin/types.ts";
@@ -86,4 +86,32 @@ test("a compressed body is decoded, and its decoded size is what the limit count
     assert.ok(zipped.byteLength < 4096, "the compressed size alone is within the limit");
     await assert.rejects(readAllText(small.body, 4096), /larger than 4096 bytes/);
   });
+});
+
+test("a chunked body with a content-length beside it is still held to the limit", async () => {
+  // A raw server: node:http would not send both headers.
+  const server = createNetServer((socket) => {
+    socket.once("data", () => {
+      const chunk = "z".repeat(100);
+      socket.end(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10\r\ntransfer-encoding: chunked\r\n" +
+          `connection: close\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+  try {
+    let text: string | null = null;
+    try {
+      const up = await (await createUpstreamFetch())(get(url), new AbortController().signal, null);
+      text = await readAllText(up.body, 50);
+    } catch (err) {
+      // Refused outright (Node's parser) or held to the limit (Deno, Bun): either way nothing past 50 bytes.
+      assert.match(String(err), /larger than 50 bytes|Content-Length|Transfer-Encoding|parse|invalid/i);
+    }
+    assert.equal(text, null, `read ${text?.length} bytes past the 50-byte limit`);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
