@@ -9,7 +9,7 @@
  */
 import type { UpstreamRequest } from "../plugin/types.ts";
 import { currentProxyRuntime, proxyLegFor } from "./proxy/support.ts";
-import { type Env, hasEnvProxy, processEnv } from "./proxy/env-proxy.ts";
+import { type Env, envProxies, processEnv } from "./proxy/env-proxy.ts";
 import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
 
 /** A pull-based byte source: the pipeline reads only when the client is ready (backpressure end to end). */
@@ -33,8 +33,10 @@ export interface UpstreamResponse {
 }
 
 /**
- * Sends one upstream request. `proxy` is the effective outbound proxy URL for this call (already resolved from the
- * credential's and the global `proxy-url`), or null for a direct connection.
+ * Sends one upstream request. `proxy` is the effective outbound proxy for this call (already resolved from the
+ * credential's and the global `proxy-url`): a proxy URL, `direct` / `none` (any case) for a direct connection that
+ * ignores the environment, or null when neither is set (the environment's HTTP_PROXY / HTTPS_PROXY / NO_PROXY then
+ * apply, as in CLIProxyAPI).
  */
 export type UpstreamFetch = (
   req: UpstreamRequest,
@@ -189,8 +191,11 @@ export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
     ? { client: deno.createHttpClient({ caCerts }) }
     : { tls: { ca: caCerts } };
   const direct: WebRoute = { kind: "direct", init: tlsInit };
-  // The runtime's own fetch follows HTTP(S)_PROXY; an explicit `direct` must not, so it takes the node:http leg then.
-  const explicitDirect: WebRoute = hasEnvProxy(opts.env ?? processEnv()) ? { kind: "node", ep: null } : direct;
+  // With HTTP(S)_PROXY set, the environment's proxy is chosen here by Go's rules (envProxies), not by the runtime's
+  // fetch, whose own reading of the variables differs (it proxies loopback targets, for one). A connection that must
+  // not use them (`direct`, NO_PROXY, loopback) then takes the node:http leg, which never reads the environment.
+  const fromEnv = envProxies(opts.env ?? processEnv());
+  const explicitDirect: WebRoute = fromEnv !== null ? { kind: "node", ep: null } : direct;
   const routes = new Map<string, WebRoute>();
   let nodeLeg: Promise<UpstreamFetch> | null = null;
 
@@ -218,10 +223,18 @@ export function createWebFetch(opts: UpstreamFetchOptions = {}): UpstreamFetch {
   };
 
   return async (req, signal, proxy) => {
-    const route = proxy === null ? direct : routeFor(proxy);
+    // Fast path: no proxy configured and none in the environment.
+    const chosen = proxy ?? (fromEnv === null ? null : fromEnv(new URL(req.url)) ?? "direct");
+    let route: WebRoute;
+    try {
+      route = chosen === null ? direct : routeFor(chosen);
+    } catch (err) {
+      if (proxy !== null) throw err;
+      throw new Error(`the environment's proxy is unusable: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (route.kind === "node") {
       nodeLeg ??= import("./upstream-fetch-node.ts").then((m) => m.createNodeHttpFetch(opts));
-      return (await nodeLeg)(req, signal, proxy);
+      return (await nodeLeg)(req, signal, chosen);
     }
     const init: RequestInit & Record<string, unknown> = {
       method: req.method,

@@ -137,6 +137,7 @@ describe("the node:http leg follows the environment; `direct` does not", () => {
 
 /** A script run as its own process, so the runtime's own `fetch` sees HTTP_PROXY in its real environment. */
 const SCRIPT = `
+import process from "node:process";
 import { createUpstreamFetch } from ${JSON.stringify(join(ROOT, "core/http/upstream-fetch.ts"))};
 const leg = await createUpstreamFetch();
 const out = {};
@@ -150,11 +151,20 @@ for (const proxy of [null, "direct"]) {
     out[String(proxy)] = "failed";
   }
 }
+try {
+  const res = await leg({ url: process.env.LOOPBACK_TARGET, method: "GET", headers: new Headers(), body: null },
+    new AbortController().signal, null);
+  out.loopback = res.status;
+  await res.body.cancel();
+} catch (err) {
+  out.loopback = "failed: " + err;
+}
 console.log(JSON.stringify(out));
 `;
 
-test("on this runtime's default leg, `direct` bypasses the HTTP_PROXY the runtime's fetch would follow", async () => {
+test("on this runtime's default leg, `direct` and loopback targets bypass the HTTP_PROXY the runtime's fetch follows", async () => {
   const proxy = await startFakeHttpProxy();
+  const local = await startFakeUpstream(() => ({ kind: "json", body: { ok: true } }));
   const dir = await mkdtemp(join(tmpdir(), "switchyard-env-proxy-"));
   try {
     const file = join(dir, "probe.ts");
@@ -166,7 +176,14 @@ test("on this runtime's default leg, `direct` bypasses the HTTP_PROXY the runtim
       : ["--import", join(ROOT, "test", "node-loader.mjs"), file];
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: "", no_proxy: "" },
+      env: {
+        ...process.env,
+        HTTP_PROXY: proxy.url,
+        http_proxy: proxy.url,
+        NO_PROXY: "",
+        no_proxy: "",
+        LOOPBACK_TARGET: `${local.url}/loopback`,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -178,9 +195,11 @@ test("on this runtime's default leg, `direct` bypasses the HTTP_PROXY the runtim
     const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
     assert.equal(result.null, 502, "no proxy-url: through the environment's proxy");
     assert.equal(result.direct, "failed", "direct: resolved and dialled here (and .invalid does not resolve)");
+    assert.equal(result.loopback, 200, "a loopback target is never proxied (Go's rule; the runtime's fetch would)");
     assert.equal(proxy.records.length, 1, "the proxy saw only the first request");
   } finally {
     await proxy.close();
+    await local.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
