@@ -26,8 +26,10 @@ function parseIp(text: string): Uint8Array | null {
     const out = new Uint8Array(16);
     out[10] = out[11] = 0xff;
     for (let i = 0; i < 4; i++) {
-      const n = Number(v4[i + 1]);
-      if (n > 255) return null;
+      const part = v4[i + 1]!;
+      const n = Number(part);
+      // Go's ParseIP refuses leading zeros (`010.0.0.1`).
+      if (n > 255 || (part.length > 1 && part[0] === "0")) return null;
       out[12 + i] = n;
     }
     return out;
@@ -90,8 +92,11 @@ function compile(entry: string): Matcher | null {
   const slash = entry.indexOf("/");
   if (slash !== -1) {
     const net = parseIp(entry.slice(0, slash));
-    const bits = Number(entry.slice(slash + 1));
-    if (net === null || !Number.isInteger(bits) || bits < 0) return null;
+    const digits = entry.slice(slash + 1);
+    // As Go's ParseCIDR: a plain decimal prefix length (`/`, `/0x8` and `/8.0` are not CIDR; the entry then matches
+    // nothing).
+    if (net === null || !/^\d{1,3}$/.test(digits)) return null;
+    const bits = Number(digits);
     const v4 = !entry.slice(0, slash).includes(":");
     if (bits > (v4 ? 32 : 128)) return null;
     const prefix = v4 ? 96 + bits : bits;

@@ -87,6 +87,11 @@ describe("envProxies", () => {
       ["2001:db8::1", "https://[2001:db8:0:0::1]/", null],
       ["::ffff:10.1.2.3", "https://10.1.2.3/", null],
       ["not a cidr/99", "https://api.example.com/", P],
+      ["10.0.0.0/", "https://8.8.8.8/", P],
+      ["10.0.0.0/0x8", "https://10.1.1.1/", P],
+      ["10.0.0.0/8.0", "https://10.1.1.1/", P],
+      ["0.0.0.0/0", "https://8.8.8.8/", null],
+      ["010.0.0.1", "https://10.0.0.1/", P],
     ];
     for (const [no, target, want] of cases) assert.equal(r(no)(u(target)), want, `NO_PROXY=${no} ${target}`);
   });
