@@ -52,7 +52,10 @@ export interface SignatureCacheSettings {
   readonly maxEntriesPerGroup?: number;
   readonly maxGroups?: number;
   readonly purgeIntervalMs?: number;
-  /** Where the purge timer comes from (tests pass a manual one). */
+  /**
+   * Where the purge timer comes from (tests pass a manual one). Without `now`, the same timers also drive the default
+   * clock (read once a second): timers that never fire then stop the clock, and nothing expires.
+   */
   readonly timers?: IntervalTimers;
   /** Bounds of the text → key memo (defaults: constants.ts); `false` hashes every text on every call. */
   readonly keyMemo?: KeyMemoLimits | false;
