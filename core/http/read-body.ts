@@ -1,10 +1,23 @@
-/** The client's request body, bounded: shared by the routes and the edge's refusals. */
+/** The client's request body, bounded. */
 import { ProxyError } from "./proxy-error.ts";
 
 const utf8 = new TextDecoder();
 
-/** Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. */
+/**
+ * Reads a body up to `limit` bytes; a larger one is refused with 413 before it is buffered. A body that cannot be read
+ * (the client went away mid-body) is a 499: nobody is left to answer, and it is no server error.
+ */
 export async function readBody(request: Request, limit: number): Promise<string> {
+  try {
+    return await readBounded(request, limit);
+  } catch (err) {
+    if (err instanceof ProxyError) throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ProxyError(499, "client_closed", `Client closed the request while sending its body: ${detail}`);
+  }
+}
+
+async function readBounded(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get("content-length");
   const tooLarge = () =>
     new ProxyError(413, "body_too_large", `Request body exceeds the ${Math.round(limit / 1048576)} MiB limit`, {
