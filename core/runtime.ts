@@ -182,6 +182,10 @@ export class Runtime {
       workers: s.config["auth-auto-refresh-workers"],
       watch,
       log: this.log.child("auth"),
+      // A refresh leaves the way the credential's requests do: the file's proxy_url, else the global proxy-url, else
+      // the environment's.
+      http: (record) => (req, signal) =>
+        this.fetchUpstream(req, signal, record.proxyUrl || this.store.current.settings.proxyUrl || null),
       ...(this.#authDebounceMs !== undefined ? { debounceMs: this.#authDebounceMs } : {}),
     });
     this.#authFiles = files;

@@ -13,6 +13,7 @@ import type { Logger } from "../log.ts";
 import { AuthDirectory, type AuthDirectoryListener, type AuthFileIssue, type DirWatcherFactory } from "./auth-dir.ts";
 import type { AuthRecord } from "./auth-record.ts";
 import type { RefreshBackoff } from "./refresh-policy.ts";
+import type { RefreshHttp } from "./refresh-http.ts";
 import {
   type CredentialRefreshState,
   type RefreshResult,
@@ -45,6 +46,8 @@ export interface AuthFilesOptions {
   readonly timers?: Timers;
   readonly watcher?: DirWatcherFactory;
   readonly log?: Logger;
+  /** The HTTP leg for one credential's token refresh (its outbound proxy applied). */
+  readonly http?: (record: AuthRecord) => RefreshHttp;
 }
 
 /** The management view of the auth files. */
@@ -90,6 +93,7 @@ export class AuthFiles {
       ...(opts.backoff && { backoff: opts.backoff }),
       ...(opts.timers && { timers: opts.timers }),
       ...(opts.log && { log: opts.log }),
+      ...(opts.http && { http: opts.http }),
     });
     const files = new AuthFiles(directory, scheduler, opts.log);
     scheduler.sync(directory.records);

@@ -27,6 +27,7 @@ import {
   type RefreshBackoff,
   refreshDueAt,
 } from "./refresh-policy.ts";
+import { globalFetchHttp, type RefreshHttp } from "./refresh-http.ts";
 import { systemTimers, type Timers } from "./timers.ts";
 
 /** What a provider's refresh call answers: the whole updated auth object, or the token endpoint's error. */
@@ -35,10 +36,11 @@ export type RefreshOutcome =
   | { readonly error: { readonly status: number; readonly message: string } };
 
 /**
- * Refreshes one credential's tokens. Must honour `signal` (aborted on timeout, removal or shutdown). A thrown error
- * counts as a failure with status 0 (network trouble). Never log or return tokens in `message`.
+ * Refreshes one credential's tokens. Must honour `signal` (aborted on timeout, removal or shutdown) and send through
+ * `http` (the credential's outbound proxy applied). A thrown error counts as a failure with status 0 (network trouble).
+ * Never log or return tokens in `message`.
  */
-export type RefreshFn = (record: AuthRecord, signal: AbortSignal) => Promise<RefreshOutcome>;
+export type RefreshFn = (record: AuthRecord, signal: AbortSignal, http: RefreshHttp) => Promise<RefreshOutcome>;
 
 /** How one credential type refreshes (data a provider plugin registers). */
 export interface RefreshType {
@@ -65,6 +67,8 @@ export interface RefreshSchedulerOptions {
   readonly backoff?: RefreshBackoff;
   readonly timers?: Timers;
   readonly log?: Logger;
+  /** The HTTP leg for one credential's refresh (default: the global `fetch`, no proxy). */
+  readonly http?: (record: AuthRecord) => RefreshHttp;
 }
 
 export type RefreshResult =
@@ -144,6 +148,8 @@ export class RefreshScheduler {
   #started = false;
   #closed = false;
 
+  readonly #http: (record: AuthRecord) => RefreshHttp;
+
   constructor(opts: RefreshSchedulerOptions) {
     this.#types = opts.types;
     this.#persist = opts.persist;
@@ -153,6 +159,7 @@ export class RefreshScheduler {
     this.#backoff = opts.backoff ?? exponentialRefreshBackoff;
     this.#timers = opts.timers ?? systemTimers;
     this.#log = opts.log ?? SILENT;
+    this.#http = opts.http ?? (() => globalFetchHttp);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -362,7 +369,7 @@ export class RefreshScheduler {
     );
     let outcome: RefreshOutcome;
     try {
-      outcome = await abortable(type.refresh(basis, controller.signal), controller.signal);
+      outcome = await abortable(type.refresh(basis, controller.signal, this.#http(basis)), controller.signal);
     } catch (err) {
       outcome = { error: { status: 0, message: err instanceof Error ? err.message : String(err) } };
     } finally {

@@ -6,6 +6,8 @@
 import type { JsonObject } from "../../core/formats/wire-format.ts";
 import type { AuthRecord } from "../../core/credentials/auth-record.ts";
 import type { RefreshOutcome, RefreshType } from "../../core/credentials/refresh-scheduler.ts";
+import type { RefreshHttp } from "../../core/credentials/refresh-http.ts";
+import { readAllText } from "../../core/http/upstream-fetch.ts";
 
 export interface TokenGrant {
   /** The token endpoint. An auth file may name its own (`token_endpoint`), as xAI files do. */
@@ -25,21 +27,25 @@ export function refreshTokenOf(record: AuthRecord): string | undefined {
   return str(raw.refresh_token) ?? str(nested?.refresh_token);
 }
 
-export async function refreshTokens(record: AuthRecord, grant: TokenGrant, signal: AbortSignal): Promise<RefreshOutcome> {
+/** A token endpoint's answer is small; anything larger is not one. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+export async function refreshTokens(
+  record: AuthRecord,
+  grant: TokenGrant,
+  signal: AbortSignal,
+  http: RefreshHttp,
+): Promise<RefreshOutcome> {
   const body = grant.encoding === "json"
     ? JSON.stringify(grant.params)
     : new URLSearchParams(grant.params as Record<string, string>).toString();
-  const res = await fetch(str(record.raw.token_endpoint) ?? grant.url, {
-    method: "POST",
-    headers: {
-      "content-type": grant.encoding === "json" ? "application/json" : "application/x-www-form-urlencoded",
-      accept: "application/json",
-    },
-    body,
-    signal,
+  const headers = new Headers({
+    "content-type": grant.encoding === "json" ? "application/json" : "application/x-www-form-urlencoded",
+    accept: "application/json",
   });
-  const text = await res.text();
-  if (!res.ok) {
+  const res = await http({ url: str(record.raw.token_endpoint) ?? grant.url, method: "POST", headers, body }, signal);
+  const text = await readAllText(res.body, MAX_ANSWER_BYTES);
+  if (res.status < 200 || res.status >= 300) {
     // The provider's error code only (e.g. invalid_grant): its message may echo what was sent.
     let code = "";
     try {
@@ -81,11 +87,11 @@ export function refreshTokenGrant(opts: {
 }): RefreshType {
   return {
     leadMs: opts.leadMs,
-    refresh(record, signal) {
+    refresh(record, signal, http) {
       const refreshToken = refreshTokenOf(record);
       if (!refreshToken) return Promise.resolve({ error: { status: 401, message: "no refresh_token in the auth file" } });
       const params = { client_id: opts.clientId, grant_type: "refresh_token", refresh_token: refreshToken, ...opts.extra };
-      return refreshTokens(record, { url: opts.url, encoding: opts.encoding, params }, signal);
+      return refreshTokens(record, { url: opts.url, encoding: opts.encoding, params }, signal, http);
     },
   };
 }

@@ -286,7 +286,13 @@ export async function startFakeHttpProxy(opts: HttpProxyOptions = {}): Promise<F
       const body = length > 0 ? await reader.read(length) : new Uint8Array(0);
       if (body === null) return;
       if (upstream === null || upstreamAuthority !== url.host) {
-        upstream?.destroy();
+        // A keep-alive client may send its next request to another origin: the old upstream goes, the client stays.
+        if (upstream !== null) {
+          upstream.unpipe(client);
+          upstream.removeAllListeners("error");
+          upstream.on("error", () => {});
+          upstream.destroy();
+        }
         try {
           upstream = await dial(url.hostname, Number(url.port || 80));
         } catch {
@@ -296,8 +302,12 @@ export async function startFakeHttpProxy(opts: HttpProxyOptions = {}): Promise<F
         upstreamAuthority = url.host;
         open.add(upstream);
         const up = upstream;
-        up.pipe(client, { end: true });
+        up.pipe(client, { end: false });
         up.on("error", () => client.destroy());
+        // The origin closed its side: the client connection stays, and its next request dials again.
+        up.on("close", () => {
+          if (upstream === up) upstream = null;
+        });
       }
       const kept = head.split("\r\n").slice(1).filter((l) => {
         const name = l.slice(0, l.indexOf(":")).trim().toLowerCase();

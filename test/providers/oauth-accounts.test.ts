@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { startFakeHttpProxy } from "../helpers/fake-proxy.ts";
 import { startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestSwitchyard } from "../helpers/switchyard.ts";
 
@@ -80,6 +81,65 @@ describe("OAuth accounts in auth-dir", () => {
       await sy.stop();
       await api.close();
       await tokens.close();
+    }
+  });
+
+  test("a refresh goes out through the account's proxy_url, as its requests do", async () => {
+    const proxy = await startFakeHttpProxy();
+    const tokens = await startFakeUpstream(() => ({
+      kind: "json",
+      body: { access_token: "sk-ant-oat-NEW", refresh_token: "rt-2", expires_in: 3600 },
+    }));
+    const api = await startFakeUpstream((req) =>
+      req.headers.get("authorization") === "Bearer sk-ant-oat-NEW"
+        ? {
+          kind: "json",
+          body: {
+            id: "msg_1",
+            type: "message",
+            role: "assistant",
+            model: String(req.json?.model),
+            content: [{ type: "text", text: "through the proxy" }],
+            stop_reason: "end_turn",
+            stop_sequence: null,
+            usage: { input_tokens: 3, output_tokens: 4 },
+          },
+        }
+        : { kind: "json", status: 401, body: { type: "error", error: { type: "authentication_error", message: "expired" } } }
+    );
+    const sy = await startTestSwitchyard(`auth-dir: ./auths\n`, {
+      files: {
+        "auths/claude-proxied@example.com.json": JSON.stringify({
+          type: "claude",
+          email: "proxied@example.com",
+          access_token: "sk-ant-oat-OLD",
+          refresh_token: "rt-1",
+          expired: new Date(Date.now() + 86_400_000).toISOString(),
+          base_url: api.url,
+          token_endpoint: `${tokens.url}/v1/oauth/token`,
+          proxy_url: proxy.url,
+        }),
+      },
+    });
+    try {
+      const client = new Anthropic({ apiKey: "unused", baseURL: sy.url, maxRetries: 0 });
+      const msg = await client.messages.create({
+        model: "claude-sonnet-4-6",
+        max_tokens: 50,
+        messages: [{ role: "user", content: "hello" }],
+      }).catch((err) => {
+        throw new Error(`${err}\n${sy.logs.join("\n")}`);
+      });
+      assert.equal(msg.content[0]?.type === "text" ? msg.content[0].text : "", "through the proxy");
+      assert.equal(tokens.requests.length, 1);
+      const targets = proxy.records.map((r) => r.target);
+      assert.ok(targets.includes(`${tokens.url}/v1/oauth/token`), `the refresh went through the proxy: ${targets}`);
+      assert.ok(targets.some((t) => t.startsWith(`${api.url}/v1/messages`)), `so did the requests: ${targets}`);
+    } finally {
+      await sy.stop();
+      await api.close();
+      await tokens.close();
+      await proxy.close();
     }
   });
 
