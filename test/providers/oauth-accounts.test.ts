@@ -19,6 +19,27 @@ function jwt(payload: Record<string, unknown>): string {
   return `${b64({ alg: "none" })}.${b64(payload)}.sig`;
 }
 
+/** A Claude API fake that answers `text` to the refreshed token and 401 to any other. */
+function claudeApi(text: string) {
+  return startFakeUpstream((req) =>
+    req.headers.get("authorization") === "Bearer sk-ant-oat-NEW"
+      ? {
+        kind: "json",
+        body: {
+          id: "msg_1",
+          type: "message",
+          role: "assistant",
+          model: String(req.json?.model),
+          content: [{ type: "text", text }],
+          stop_reason: "end_turn",
+          stop_sequence: null,
+          usage: { input_tokens: 3, output_tokens: 4 },
+        },
+      }
+      : { kind: "json", status: 401, body: { type: "error", error: { type: "authentication_error", message: "expired" } } }
+  );
+}
+
 describe("OAuth accounts in auth-dir", () => {
   test("claude: Bearer token, OAuth beta, Claude Code identity; a 401 refreshes through the token endpoint", async () => {
     const tokens = await startFakeUpstream((req) => {
@@ -27,23 +48,7 @@ describe("OAuth accounts in auth-dir", () => {
         ? { kind: "json", body: { access_token: "sk-ant-oat-NEW", refresh_token: "rt-2", expires_in: 3600 } }
         : { kind: "json", status: 400, body: { error: "invalid_grant" } };
     });
-    const api = await startFakeUpstream((req) =>
-      req.headers.get("authorization") === "Bearer sk-ant-oat-NEW"
-        ? {
-          kind: "json",
-          body: {
-            id: "msg_1",
-            type: "message",
-            role: "assistant",
-            model: String(req.json?.model),
-            content: [{ type: "text", text: "hi from a subscription" }],
-            stop_reason: "end_turn",
-            stop_sequence: null,
-            usage: { input_tokens: 3, output_tokens: 4 },
-          },
-        }
-        : { kind: "json", status: 401, body: { type: "error", error: { type: "authentication_error", message: "expired" } } }
-    );
+    const api = await claudeApi("hi from a subscription");
     const sy = await startTestSwitchyard(`auth-dir: ./auths\n`, {
       files: {
         "auths/claude-me@example.com.json": JSON.stringify({
@@ -90,23 +95,7 @@ describe("OAuth accounts in auth-dir", () => {
       kind: "json",
       body: { access_token: "sk-ant-oat-NEW", refresh_token: "rt-2", expires_in: 3600 },
     }));
-    const api = await startFakeUpstream((req) =>
-      req.headers.get("authorization") === "Bearer sk-ant-oat-NEW"
-        ? {
-          kind: "json",
-          body: {
-            id: "msg_1",
-            type: "message",
-            role: "assistant",
-            model: String(req.json?.model),
-            content: [{ type: "text", text: "through the proxy" }],
-            stop_reason: "end_turn",
-            stop_sequence: null,
-            usage: { input_tokens: 3, output_tokens: 4 },
-          },
-        }
-        : { kind: "json", status: 401, body: { type: "error", error: { type: "authentication_error", message: "expired" } } }
-    );
+    const api = await claudeApi("through the proxy");
     const sy = await startTestSwitchyard(`auth-dir: ./auths\n`, {
       files: {
         "auths/claude-proxied@example.com.json": JSON.stringify({
