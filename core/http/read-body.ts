@@ -25,9 +25,12 @@ async function readBounded(request: Request, limit: number): Promise<string> {
     });
   const length = declared === null ? NaN : Number(declared);
   if (length > limit) throw tooLarge();
-  if (request.body === null) return "";
   // Fast path: a declared length within the limit (the server frames the body by it) is read in one native call.
+  // `request.body` is not touched first: on Deno that getter turns a body the server already holds into a JS stream,
+  // and `arrayBuffer()` then drains that stream chunk by chunk instead of taking the bytes (~10% of a proxied JSON
+  // request's CPU under load).
   if (length <= limit) return utf8.decode(await request.arrayBuffer());
+  if (request.body === null) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
