@@ -36,6 +36,24 @@ describe("SignatureCache: get and set", () => {
     assert.equal(cache.lookupKey("gemini", signatureKey("I think"))?.signature, SIG);
   });
 
+  test("models of different groups asked in turn each get their own group (the last model's group is remembered)", () => {
+    const { cache } = setup();
+    const claude = sig(64, "cla");
+    cache.set("claude-sonnet-4-5", "same thought", claude, "claude");
+    cache.set("gemini-2.5-pro", "same thought", SIG, "gemini");
+    const fresh = (s: string) => JSON.parse(JSON.stringify(s)) as string;
+    for (let i = 0; i < 3; i++) {
+      assert.equal(cache.get("gemini-2.5-pro", "same thought"), SIG);
+      assert.equal(cache.get("claude-sonnet-4-5", "same thought"), claude);
+      assert.equal(cache.get(fresh("claude-sonnet-4-5"), "same thought"), claude, "an equal model name");
+      assert.equal(cache.get("gpt-5", "same thought"), "");
+      assert.equal(cache.get("", "same thought"), "", "the empty model name is its own (empty) group");
+      assert.equal(cache.hasValidSignature("gemini-3-pro", GEMINI_SENTINEL), true);
+      assert.equal(cache.hasValidSignature("claude-opus-4", GEMINI_SENTINEL), false);
+    }
+    assert.deepEqual(cache.groups(), ["claude", "gemini"]);
+  });
+
   test("vector 11: a 49-character signature is not stored, a 50-character one is", () => {
     const { cache } = setup();
     assert.equal(cache.set("claude-sonnet-4", "t49", sig(49)), false);
