@@ -80,6 +80,11 @@ export class AsyncEmitter<T> {
     this.#concurrency = Number.isInteger(c) && c >= 1 ? c : 1;
   }
 
+  /** How many entries the normal lane holds before it drops its oldest. */
+  get normalCapacity(): number {
+    return this.#normal.capacity;
+  }
+
   /** Normal entries dropped: the oldest when the lane was full, and every normal entry after `close()`. */
   get dropped(): number {
     return this.#dropped;

@@ -14,6 +14,7 @@ import { definePlugin } from "../../core/plugin/define.ts";
 import type { PluginDefinition, PluginHooks, RequestTap } from "../../core/plugin/types.ts";
 import { RequestCapture } from "./capture.ts";
 import { MAIN_LOG } from "./cleanup.ts";
+import { DropReporter, type DropReporterTimers } from "./drop-reporter.ts";
 import { AsyncEmitter, type EmitterSink } from "./emitter.ts";
 import { type LogEntry, snapshotEntry, snapshotOwnedEntry } from "./entry.ts";
 import { FileLogSink } from "./file-sink.ts";
@@ -52,6 +53,8 @@ export interface RequestLoggerDeps {
    * from buffers they reuse.
    */
   readonly snapshot?: "deep" | "owned";
+  /** Timers of the dropped-logs warning (default: the system's, unref'd). */
+  readonly reportTimers?: DropReporterTimers;
 }
 
 /** What the plugin exposes beside its hooks (found through the snapshot's plugin instance). */
@@ -103,6 +106,16 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
         onError: (err, entry) => ctx.log.warn(`request log ${entry.requestId} not written: ${message(err)}`),
       });
       const captures = ctx.slot<RequestCapture>("capture");
+      const normalCapacity = emitter.normalCapacity;
+      const drops = new DropReporter(
+        (n) =>
+          ctx.log.warn(
+            `${n} request log${n === 1 ? "" : "s"} dropped: the log writer fell behind the request rate (the disk is ` +
+              `slower than the traffic) and the queue of ${normalCapacity} dropped its oldest entries; error logs are ` +
+              `never dropped`,
+          ),
+        { now, timers: deps.reportTimers },
+      );
 
       // App log file (`logging-to-file`): main.log receives every app log line through a sink of the core's output.
       let appLog: RotatingFile | null = null;
@@ -157,7 +170,8 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
           const capture = captures.get(rc);
           if (capture === undefined) return;
           if (capture.full) {
-            emitter.enqueue(capture.toEntry(summary, false), false);
+            const queued = emitter.enqueue(capture.toEntry(summary, false), false);
+            if (queued === "queued-dropped-oldest" || queued === "dropped") drops.dropped();
           } else if (isForcedError(summary.status, summary.error, summary.cancelled)) {
             emitter.enqueue(capture.toEntry(summary, true), true);
           }
@@ -175,6 +189,7 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
         },
         async dispose() {
           await emitter.close();
+          drops.flush();
           await files.idle();
           applyAppLog(false);
           await appLogClosing;

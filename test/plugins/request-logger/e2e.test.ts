@@ -299,6 +299,10 @@ describe("request logger end to end", () => {
       for (let i = 1; i < 8; i++) assert.equal((await env.call(`burst-${i}`)).status, 200);
       assert.equal(emitter.dropped, 3);
       assert.equal(emitter.pending, 5);
+      // The operator hears of it: the first drop at once, the next two summed in the next report (at shutdown here).
+      const warned = () => env.logs.filter((l) => l.includes("dropped: the log writer fell behind"));
+      assert.equal(warned().length, 1);
+      assert.match(warned()[0]!, /WARN.*1 request log dropped: .*queue of 4 dropped its oldest/);
 
       // request-log off: failures become forced logs in the priority lane (2), the third is written at once.
       await writeFile(env.configPath, config(env.upstream.url, "request-log: false\nerror-logs-max-files: 10"));
@@ -319,6 +323,9 @@ describe("request logger end to end", () => {
       for (const kept of ["burst-0", "burst-4", "burst-7", "fail-forced-0", "fail-forced-1", "fail-forced-2"]) {
         findLog(all, `"${kept}"`);
       }
+      await env.stop();
+      assert.equal(warned().length, 2);
+      assert.match(warned()[1]!, /2 request logs dropped/);
     } finally {
       gate.release();
       await env.stop();
