@@ -11,7 +11,7 @@
 // under Node, Deno and Bun alike.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -251,6 +251,8 @@ export async function runLoad({
   let lastError = "";
   let lastEnd = measureFrom;
   let issued = 0;
+  /** Every request answered OK, warm-up included (what a request logger must have written). */
+  let answered = 0;
   let rssMax = null;
   const sample = () => {
     if (pid === null) return;
@@ -268,6 +270,7 @@ export async function runLoad({
       const measured = now >= measureFrom;
       if (measured) issued++;
       const r = await sendOne(agent, url, spec, payload);
+      if (r.ok) answered++;
       if (!measured) continue;
       if (!r.ok) {
         errors++;
@@ -294,6 +297,7 @@ export async function runLoad({
   const seconds = Math.max(1e-3, (lastEnd - measureFrom) / 1000);
   return {
     requests: latencies.length,
+    answered,
     errors,
     lastError,
     rps: latencies.length / seconds,
@@ -310,11 +314,12 @@ export async function runLoad({
 // ---------------------------------------------------------------------------------------------------------------
 // The benchmark
 
-function switchyardConfig(upstreamUrl) {
+function switchyardConfig(upstreamUrl, requestLog = false) {
   return `# Written by bench/e2e/harness.mjs
 host: 127.0.0.1
 port: 0
 debug: false
+request-log: ${requestLog}
 api-keys: ["${CLIENT_KEY}"]
 openai-compatibility:
   - name: bench
@@ -387,7 +392,7 @@ export const DEFAULTS = {
  * Runs the benchmark. Returns { rows, runtimes: { [rt]: { processes, translated } }, settings }.
  * @param {{ runtimes?: string[], quick?: boolean, smoke?: boolean, warmupMs?: number, durationMs?: number, repeat?: number,
  *   concurrency?: number[], events?: number, upstreamRuntime?: string, pairs?: string[], bodies?: string[],
- *   burst?: boolean, log?: (line: string) => void }} opts
+ *   burst?: boolean, requestLog?: boolean, log?: (line: string) => void }} opts
  */
 export async function runE2E(opts = {}) {
   const log = opts.log ?? ((line) => console.log(line));
@@ -402,6 +407,7 @@ export async function runE2E(opts = {}) {
     pairs: opts.pairs ?? ["passthrough", "translated"],
     bodies: opts.bodies ?? ["json", "sse"],
     burst: opts.burst ?? false,
+    requestLog: opts.requestLog ?? false,
   };
   const runtimes = opts.runtimes ?? RUNTIMES;
   for (const rt of runtimes) if (!RUNTIMES.includes(rt)) throw new Error(`unknown runtime ${rt}`);
@@ -427,6 +433,13 @@ export async function runE2E(opts = {}) {
     started.push(upstream);
     const configPath = join(dir, "config.yaml");
     await writeFile(configPath, switchyardConfig(upstream.url));
+    // With requestLog, a second Switchyard with `request-log: true`, in its own directory (logs go to <config dir>/logs).
+    const loggedDir = join(dir, "logged");
+    const loggedConfig = join(loggedDir, "config.yaml");
+    if (settings.requestLog) {
+      await mkdir(loggedDir, { recursive: true });
+      await writeFile(loggedConfig, switchyardConfig(upstream.url, true));
+    }
     log(
       `upstream: ${settings.upstreamRuntime} ${upstream.url} (${settings.events} SSE events per stream${
         settings.burst ? ", burst" : ""
@@ -447,6 +460,11 @@ export async function runE2E(opts = {}) {
       started.push(inspecting);
       const sy = await startServer(`switchyard (${rt})`, bin, switchyardCommand(rt, configPath, bundle));
       started.push(sy);
+      const syLog = settings.requestLog
+        ? await startServer(`switchyard, request-log (${rt})`, bin, switchyardCommand(rt, loggedConfig, bundle))
+        : null;
+      if (syLog !== null) started.push(syLog);
+      let loggedAnswers = 0;
       const idle = { bare: rssOf(bare.pid), switchyard: rssOf(sy.pid) };
       log(`${rt}: bare proxy ${bare.url} (pid ${bare.pid}), switchyard ${sy.url} (pid ${sy.pid})`);
 
@@ -474,6 +492,7 @@ export async function runE2E(opts = {}) {
             ["bare-inspect", "passthrough", inspecting, "openai"],
           ];
           if (settings.pairs.includes("passthrough")) targets.push(["switchyard", "passthrough", sy, "openai"]);
+          if (syLog !== null) targets.push(["switchyard+log", "passthrough", syLog, "openai"]);
           if (translated === "available") targets.push(["switchyard", "translated", sy, "claude"]);
           const runs = new Map();
           for (let rep = 0; rep < settings.repeat; rep++) {
@@ -486,6 +505,7 @@ export async function runE2E(opts = {}) {
                 durationMs: settings.durationMs,
                 pid: target === "direct" ? null : server.pid,
               });
+              if (server === syLog) loggedAnswers += r.answered;
               const key = `${target}|${pair}`;
               (runs.get(key) ?? runs.set(key, []).get(key)).push(r);
             }
@@ -522,6 +542,14 @@ export async function runE2E(opts = {}) {
       await bare.stop();
       await inspecting.stop();
       await sy.stop();
+      if (syLog !== null) {
+        // A clean shutdown drains the logger's queue, so every answered request must have its file by now.
+        await syLog.stop();
+        const files = await readdir(join(loggedDir, "logs")).catch(() => []);
+        const requestLogs = files.filter((f) => f.endsWith(".log") && f !== "main.log");
+        perRuntime[rt].requestLog = { answered: loggedAnswers, files: requestLogs.length };
+        await rm(join(loggedDir, "logs"), { recursive: true, force: true });
+      }
     }
   } finally {
     for (const s of started.reverse()) await s.stop().catch(() => {});
@@ -612,6 +640,12 @@ export function formatReport(result) {
           f1(info.final?.bare?.peakMb)
         }). Translated pair: ${info.translated}.`,
     );
+    if (info.requestLog) {
+      out.push(
+        `request-log: ${info.requestLog.files} request log files for ${info.requestLog.answered} answered requests` +
+          (info.requestLog.files === info.requestLog.answered ? " (every one)" : " (MISSING SOME)"),
+      );
+    }
     for (const body of result.settings.bodies) {
       for (const c of result.settings.concurrency) {
         const bare = rows.find((r) => r.target === "bare-hono" && r.body === body && r.concurrency === c);
@@ -620,6 +654,16 @@ export function formatReport(result) {
           r.target === "switchyard" && r.pair === "passthrough" && r.body === body && r.concurrency === c
         );
         const pct = (a, b) => `${(100 * a.rps / b.rps).toFixed(0)}%`;
+        const logged = rows.find((r) => r.target === "switchyard+log" && r.body === body && r.concurrency === c);
+        if (logged && sy && !sy.unavailable) {
+          out.push(
+            `request-log: true vs false, ${body}, ${c} conn: throughput ${pct(logged, sy)}, p50 ${f3(logged.p50)} vs ${
+              f3(sy.p50)
+            } ms, p99 ${f3(logged.p99)} vs ${f3(sy.p99)} ms, CPU ${f3(logged.cpuMsPerRequest)} vs ${
+              f3(sy.cpuMsPerRequest)
+            } ms/req`,
+          );
+        }
         if (bare && sy && !sy.unavailable) {
           out.push(
             `throughput, ${body}, ${c} conn: switchyard ÷ bare proxy ${pct(sy, bare)}` +

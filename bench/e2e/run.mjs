@@ -11,6 +11,8 @@
 // Options: --runtime deno,bun,node  --quick | --smoke  --warmup MS  --duration MS  --repeat N  --concurrency 1,50
 //          --events N (SSE events per stream, default 50)  --burst (upstream writes a stream at once)
 //          --pairs passthrough,translated  --bodies json,sse  --upstream-runtime node|deno|bun  --json FILE
+//          --request-log (also a Switchyard with `request-log: true`: its latency beside the other's, and a check that
+//          every answered request left its log file after a clean shutdown)
 import { writeFile } from "node:fs/promises";
 import process from "node:process";
 import { formatReport, runE2E } from "./harness.mjs";
@@ -57,6 +59,9 @@ for (let i = 0; i < argv.length; i++) {
       break;
     case "--burst":
       opts.burst = true;
+      break;
+    case "--request-log":
+      opts.requestLog = true;
       break;
     case "--pairs":
       opts.pairs = list(value());
