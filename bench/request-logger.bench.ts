@@ -32,6 +32,7 @@ import type {
 import { RequestCapture } from "../plugins/request-logger/capture.ts";
 import { AsyncEmitter } from "../plugins/request-logger/emitter.ts";
 import { type LogEntry, snapshotEntry, snapshotOwnedEntry } from "../plugins/request-logger/entry.ts";
+import { renderLog } from "../plugins/request-logger/format.ts";
 import { createRequestLogger, type RequestLoggerHooks } from "../plugins/request-logger/plugin.ts";
 import { type RequestLoggerOptions, requestLoggerOptions } from "../plugins/request-logger/options.ts";
 import { perCall } from "./support.ts";
@@ -149,6 +150,7 @@ export const REQUEST_LOGGER_CASES = {
   commercialTap: "request-logger: tap, commercial-mode (null)",
   offRequest: "request-logger: whole request, logging off, 200 (tap + capture + decision)",
   tapChunk: "request-logger: tap capture per chunk (upstream + client)",
+  render: "request-logger: render one non-stream log to bytes (writer side, off the response path)",
 } as const;
 
 function emitterWith(snapshot: (e: LogEntry) => LogEntry): AsyncEmitter<LogEntry> {
@@ -165,6 +167,10 @@ export function register(bench: Bench): void {
   const deep = emitterWith(snapshotEntry);
   const owned = emitterWith(snapshotOwnedEntry);
   const logged = fullCapture(requestContext());
+  const loggedEntry = logged.toEntry(SUMMARY_OK, false);
+  if (!new TextDecoder().decode(renderLog(loggedEntry, "bench")).includes("=== API RESPONSE 1 ===")) {
+    throw new Error("render: the log lacks its upstream response section");
+  }
 
   // --- logging off: the plugin's own hooks.
   const off = pluginHooks({ "error-logs-max-files": 10 });
@@ -224,6 +230,12 @@ export function register(bench: Bench): void {
         tap.clientHead!(200, CLIENT_HEADERS);
         tap.clientChunk!(ANSWER_BYTES);
         offAfter(rc, SUMMARY_OK);
+      }),
+    )
+    .add(
+      REQUEST_LOGGER_CASES.render,
+      perCall(10, () => {
+        sink = renderLog(loggedEntry, "bench");
       }),
     )
     .add(
