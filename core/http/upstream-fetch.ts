@@ -58,13 +58,12 @@ export interface UpstreamFetchOptions {
 
 const tooLarge = (limit: number) => new Error(`Upstream body larger than ${limit} bytes`);
 
-/** Reads a whole body as text (error bodies, non-stream answers). */
-export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): Promise<string> {
+/** Reads a whole body (non-stream answers), refusing one over `limit` bytes. */
+export async function readAllBytes(body: ByteSource, limit = 64 * 1024 * 1024): Promise<Uint8Array> {
   // Fast path: one native read of a body of known, acceptable length.
   const all = body.readAll?.(limit) ?? null;
-  if (all !== null) return utf8Decoder.decode(await all);
-  const decoder = new TextDecoder();
-  let text = "";
+  if (all !== null) return await all;
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const chunk = await body.read();
@@ -74,9 +73,21 @@ export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): P
       body.cancel();
       throw tooLarge(limit);
     }
-    text += decoder.decode(chunk, { stream: true });
+    chunks.push(chunk);
   }
-  return text + decoder.decode();
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/** Reads a whole body as text (error bodies, non-stream answers). */
+export async function readAllText(body: ByteSource, limit = 64 * 1024 * 1024): Promise<string> {
+  return utf8Decoder.decode(await readAllBytes(body, limit));
 }
 
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";

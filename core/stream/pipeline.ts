@@ -17,7 +17,7 @@ import { isJsonObject, type JsonObject, type Usage, type WireFormat } from "../f
 import { responseHeaders } from "../http/passthrough-headers.ts";
 import { ProxyError, toProxyError } from "../http/proxy-error.ts";
 import type { RequestContext } from "../http/request-context.ts";
-import { readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
+import { readAllBytes, readAllText, type UpstreamFetch, type UpstreamResponse } from "../http/upstream-fetch.ts";
 import { runBeforeUpstream, runOnRequest, runSelectProvider, runTaps, runTransformRequest } from "../plugin/hooks.ts";
 import type { RouteTarget, UpstreamCall, UpstreamRequest } from "../plugin/types.ts";
 import { type CooldownTracker, formatDuration, parseRetryAfter } from "../routing/cooldown.ts";
@@ -57,6 +57,7 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 function clientClosed(): ProxyError {
   return new ProxyError(499, "client_closed", "Client closed the request");
@@ -525,9 +526,9 @@ async function jsonPassthrough(
   outcome: RequestOutcome,
   n: number,
 ): Promise<Response | AttemptFailure> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readAllText(res.body);
+    bytes = await readAllBytes(res.body);
   } catch (err) {
     // The client left: not the credential's fault, so no cooldown and a 499, not a made-up 502.
     if (rc.signal.aborted) throw clientClosed();
@@ -540,16 +541,16 @@ async function jsonPassthrough(
   };
   outcome.firstByteAt = performance.now();
   if (outcome.taps !== null) {
-    const bytes = utf8.encode(text);
     for (const t of outcome.taps) t.upstreamChunk?.(n, bytes);
     outcome.clientHead(res.status, new Headers(headers));
     outcome.clientChunk(bytes);
   }
-  // Usage is only parsed out of the body when an observer reads it.
-  outcome.finish(res.status, () => usageOfBody(profile, text), null, false);
-  // 204/205/304 cannot carry a body (the Response constructor throws).
+  // Usage is only decoded and parsed out of the body when an observer reads it.
+  outcome.finish(res.status, () => usageOfBody(profile, utf8Decoder.decode(bytes)), null, false);
+  // The upstream's bytes go out as they came (no decode and re-encode). 204/205/304 cannot carry a body (the Response
+  // constructor throws). (Never a SharedArrayBuffer: every upstream leg reads into plain ArrayBuffers.)
   const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
-  return new Response(nullBody ? null : text, { status: res.status, headers });
+  return new Response(nullBody ? null : bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
 }
 
 function usageOfBody(profile: FormatProfile, text: string): Usage | null {

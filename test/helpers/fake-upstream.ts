@@ -17,6 +17,8 @@ export interface RecordedRequest {
 export type FakeReply =
   | { kind: "json"; status?: number; body: unknown; headers?: Record<string, string> }
   | { kind: "text"; status: number; body: string; headers?: Record<string, string> }
+  /** Exactly these bytes (e.g. not valid UTF-8). */
+  | { kind: "bytes"; status?: number; body: Uint8Array; headers?: Record<string, string> }
   | {
     kind: "sse";
     /** Raw SSE text pieces written one after another. */
@@ -66,6 +68,12 @@ export async function startFakeUpstream(handler: FakeHandler): Promise<FakeUpstr
       const reply = await current(rec, requests.length - 1);
       if (reply.kind === "json") {
         return new Response(JSON.stringify(reply.body), {
+          status: reply.status ?? 200,
+          headers: { "content-type": "application/json", ...reply.headers },
+        });
+      }
+      if (reply.kind === "bytes") {
+        return new Response(reply.body as Uint8Array<ArrayBuffer>, {
           status: reply.status ?? 200,
           headers: { "content-type": "application/json", ...reply.headers },
         });

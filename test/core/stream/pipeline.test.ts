@@ -180,6 +180,23 @@ openai-compatibility:
     assert.deepEqual(copied.jsonUsage, summary!.usage, "so does its JSON");
   });
 
+  test("a non-stream answer is the upstream's bytes, byte for byte (not decoded and re-encoded)", async () => {
+    sy = await fresh();
+    // A BOM, a raw 0xFF inside a string (not UTF-8: a decode would make it U+FFFD) and a 4-byte character.
+    const head = utf8.encode(
+      '\uFEFF{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"a',
+    );
+    const tail = utf8.encode('b 🚀"},"finish_reason":"stop"}]}');
+    const body = new Uint8Array([...head, 0xff, ...tail]);
+    primary.handle(() => ({ kind: "bytes", body }));
+    const id = testId("json-bytes");
+    const res = await chat({ model: "solo" }, id);
+    assert.equal(res.status, 200);
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), body);
+    await eventually(() => summariesFor(id).length === 1, 5000, "afterResponse");
+    assert.equal(summariesFor(id)[0]!.usage, null, "no usage in the body: null, not an error");
+  });
+
   test("a stream whose events straddle the upstream's chunk boundaries still passes through unchanged", async () => {
     sy = await fresh();
     const whole = chatStreamChunks(["split ", "across ", "chunks ✓"], "up-solo").join("");
