@@ -198,6 +198,13 @@ describe("request logger end to end", () => {
       assert.equal(all.size, 5);
       for (const name of all.keys()) assert.match(name, /^v1-chat-completions-\d{4}-\d\d-\d\dT\d{6}-[\w-]+\.log$/);
 
+      // A non-stream answer: the same bytes go to the client and to the log (shared, never emptied by the send).
+      const [, plain] = findLog(all, '"plain-1"');
+      const plainText = results[0]!.text;
+      assert.ok(plainText.length > 50);
+      assert.ok(section(plain, "RESPONSE").endsWith(`\n\n${plainText}\n`), "the client's bytes, exactly");
+      assert.ok(section(plain, "API RESPONSE 1").includes(plainText), "the upstream's bytes");
+
       const [, streamed] = findLog(all, "streamed-1-a");
       const clientText = results[2]!.text;
       const response = section(streamed, "RESPONSE");
