@@ -30,13 +30,22 @@ interface Row {
 const onLinux = process.platform === "linux";
 
 test(
-  `e2e harness, quickest mode, ${runtime}: direct, bare proxy and Switchyard produce numbers`,
+  `e2e harness, quickest mode, ${runtime}: direct, bare proxy and Switchyard (request-log off and on) produce numbers; every answered request is logged`,
   { timeout: 150_000 },
   async () => {
     const lines: string[] = [];
-    const result = await runE2E({ runtimes: [runtime], smoke: true, log: (l: string) => lines.push(l) }) as unknown as {
+    const result = await runE2E({
+      runtimes: [runtime],
+      smoke: true,
+      requestLog: true,
+      log: (l: string) => lines.push(l),
+    }) as unknown as {
       rows: Row[];
-      runtimes: Record<string, { translated?: string; idle?: { switchyard: { rssMb: number } | null } }>;
+      runtimes: Record<string, {
+        translated?: string;
+        idle?: { switchyard: { rssMb: number } | null };
+        requestLog?: { answered: number; files: number; dropped: number };
+      }>;
       settings: { concurrency: number[] };
     };
     const rows = result.rows;
@@ -46,7 +55,7 @@ test(
 
     for (const body of ["json", "sse"]) {
       for (const concurrency of result.settings.concurrency) {
-        for (const target of ["direct", "bare-hono", "bare-inspect", "switchyard"]) {
+        for (const target of ["direct", "bare-hono", "bare-inspect", "switchyard", "switchyard+log"]) {
           const row = rows.find((r) =>
             r.target === target && r.body === body && r.concurrency === concurrency && r.pair !== "translated"
           );
@@ -62,6 +71,13 @@ test(
         }
       }
     }
+
+    // With request-log on, a clean shutdown leaves a log file for every answered request (warm-up included), except
+    // any the writer could not keep up with, which the server reported as dropped.
+    const logged = info.requestLog;
+    assert.ok(logged, `no request-log result\n${context()}`);
+    assert.ok(logged.files > 0, `no request log written\n${context()}`);
+    assert.equal(logged.files + logged.dropped, logged.answered, `request logs vs answered requests\n${context()}`);
 
     // The translated pair (Claude client → OpenAI upstream) is measured when the codecs serve it, and otherwise
     // reported as "not available yet" (501) or "broken (status: body)": a verdict, never a harness failure.
