@@ -39,7 +39,8 @@ export class DropReporter {
   ) {
     this.#report = report;
     this.#intervalMs = opts.intervalMs ?? DROP_REPORT_INTERVAL_MS;
-    this.#now = opts.now ?? Date.now;
+    // A monotonic clock: a wall clock set back would hold the next report for as long.
+    this.#now = opts.now ?? (() => performance.now());
     this.#timers = opts.timers ?? systemTimers;
   }
 

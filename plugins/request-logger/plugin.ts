@@ -114,7 +114,7 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
               `slower than the traffic) and the queue of ${normalCapacity} dropped its oldest entries; error logs are ` +
               `never dropped`,
           ),
-        { now, timers: deps.reportTimers },
+        { timers: deps.reportTimers },
       );
 
       // App log file (`logging-to-file`): main.log receives every app log line through a sink of the core's output.
@@ -170,8 +170,11 @@ export function createRequestLogger(deps: RequestLoggerDeps = {}): PluginDefinit
           const capture = captures.get(rc);
           if (capture === undefined) return;
           if (capture.full) {
-            const queued = emitter.enqueue(capture.toEntry(summary, false), false);
-            if (queued === "queued-dropped-oldest" || queued === "dropped") drops.dropped();
+            const entry = capture.toEntry(summary, false);
+            const queued = emitter.enqueue(entry, false);
+            if (queued === "queued-dropped-oldest") drops.dropped();
+            // A request that outlived the shutdown grace: logging has already closed.
+            else if (queued === "dropped") ctx.log.warn(`request log ${entry.requestId} dropped: shutting down`);
           } else if (isForcedError(summary.status, summary.error, summary.cancelled)) {
             emitter.enqueue(capture.toEntry(summary, true), true);
           }

@@ -218,6 +218,15 @@ describe("request-logger plugin hooks", () => {
       release();
       await disposed;
       assert.equal((await readdir(h.dir)).length, 20);
+      assert.equal(h.logs.filter((l) => l.includes("dropped")).length, 0, "nothing was dropped");
+
+      // A request that ends after shutdown (it outlived the grace period): its log is dropped, and the log says so
+      // and why, at once (no timer outliving the plugin).
+      const { rc } = play(h);
+      assert.equal((await readdir(h.dir)).length, 20);
+      const late = h.logs.filter((l) => l.includes("dropped"));
+      assert.equal(late.length, 1);
+      assert.match(late[0]!, new RegExp(`WARN.*request log ${rc.id} dropped: shutting down`));
     } finally {
       await h.cleanup();
     }
