@@ -1,4 +1,5 @@
 /** The client's request body, bounded. */
+import { concatBytes } from "./concat-bytes.ts";
 import { ProxyError } from "./proxy-error.ts";
 
 const utf8 = new TextDecoder();
@@ -27,8 +28,8 @@ async function readBounded(request: Request, limit: number): Promise<string> {
   if (length > limit) throw tooLarge();
   // Fast path: a declared length within the limit (the server frames the body by it) is read in one native call.
   // `request.body` is not touched first: on Deno that getter turns a body the server already holds into a JS stream,
-  // and `arrayBuffer()` then drains that stream chunk by chunk instead of taking the bytes (~10% of a proxied JSON
-  // request's CPU under load).
+  // and `arrayBuffer()` then drains that stream through a reader instead of taking the bytes (~3 µs of a JSON request
+  // in process).
   if (length <= limit) return utf8.decode(await request.arrayBuffer());
   if (request.body === null) return "";
   const reader = request.body.getReader();
@@ -44,13 +45,5 @@ async function readBounded(request: Request, limit: number): Promise<string> {
     }
     chunks.push(value);
   }
-  // Fast path: most bodies arrive in one chunk.
-  if (chunks.length === 1) return utf8.decode(chunks[0]);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    all.set(c, offset);
-    offset += c.byteLength;
-  }
-  return utf8.decode(all);
+  return utf8.decode(concatBytes(chunks, size));
 }

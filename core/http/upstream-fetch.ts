@@ -8,6 +8,7 @@
  * proxy/support.ts for the table). Proxy URLs are validated when a snapshot is built; here they are only looked up.
  */
 import type { UpstreamRequest } from "../plugin/types.ts";
+import { concatBytes } from "./concat-bytes.ts";
 import { currentProxyRuntime, proxyLegFor } from "./proxy/support.ts";
 import { type Env, envProxies, processEnv } from "./proxy/env-proxy.ts";
 import { isDirectProxy, type ProxyEndpoint, proxyEndpoint, proxyErrorMessage } from "./proxy/url.ts";
@@ -75,14 +76,7 @@ export async function readAllBytes(body: ByteSource, limit = 64 * 1024 * 1024): 
     }
     chunks.push(chunk);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }
 
 /** Reads a whole body as text (error bodies, non-stream answers). */
